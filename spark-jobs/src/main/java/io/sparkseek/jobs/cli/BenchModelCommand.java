@@ -1,0 +1,119 @@
+package io.sparkseek.jobs.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkseek.model.config.ModelConfig;
+import io.sparkseek.model.kernel.ComputePool;
+import io.sparkseek.model.layer.DeepSeekModel;
+import io.sparkseek.model.optim.AdamW;
+import io.sparkseek.model.optim.AdamWConfig;
+import io.sparkseek.model.optim.LrSchedule;
+import io.sparkseek.model.train.LocalTrainer;
+import io.sparkseek.model.train.SyntheticTokens;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench-model}: forward + backward + AdamW steps on synthetic tokens after a warm-up; tokens/s is
+ * measured over the timed steps only.
+ */
+@Command(name = "bench-model", mixinStandardHelpOptions = true,
+        description = "Measure training throughput (forward + backward + AdamW) on synthetic tokens.")
+public final class BenchModelCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "HF DeepseekV3 config.json, e.g. conf/models/small.json")
+    Path model;
+
+    @Option(names = "--threads", defaultValue = "1", description = "compute threads (default ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--steps", defaultValue = "5", description = "timed steps (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "untimed warm-up steps (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "default ${DEFAULT-VALUE}")
+    int seqLen;
+
+    @Option(names = "--batch", defaultValue = "8", description = "sequences per step (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--bf16-moments", description = "AdamW moments in BF16")
+    boolean bf16Moments;
+
+    @Option(names = "--json", description = "print one JSON object on stdout and nothing else")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (steps < 1 || warmup < 0 || seqLen < 1 || batch < 1) {
+            throw new IllegalArgumentException("--steps, --seq-len and --batch must be >= 1 and --warmup >= 0");
+        }
+        ModelConfig cfg = ModelConfig.read(model);
+        DeepSeekModel m = new DeepSeekModel(cfg, 0f);
+        m.initialize(1);
+        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments));
+        LocalTrainer trainer = new LocalTrainer(m, opt, new LrSchedule(1e-3, 1e-4, 0, warmup + steps, false),
+                LocalTrainer.Settings.DEFAULT);
+        SyntheticTokens data = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
+        double[] stepSeconds = new double[steps];
+        double lastLoss = 0;
+        try (ComputePool pool = new ComputePool(threads)) {
+            for (int s = 0; s < warmup + steps; s++) {
+                LocalTrainer.StepResult r = trainer.step(pool, data.batch(s, batch, seqLen), batch, seqLen);
+                lastLoss = r.loss();
+                if (s >= warmup) {
+                    stepSeconds[s - warmup] = r.nanos() / 1e9;
+                }
+                if (!json) {
+                    System.out.printf("step %d%s  loss %.4f  %.2f s  %.0f tokens/s%n", s, s < warmup ? " (warm-up)" : "",
+                            r.loss(), r.nanos() / 1e9, r.tokensPerSecond());
+                }
+            }
+        }
+        double total = Arrays.stream(stepSeconds).sum();
+        double[] sorted = stepSeconds.clone();
+        Arrays.sort(sorted);
+        double median = sorted[steps / 2];
+        long tokensPerStep = (long) batch * seqLen;
+        long paramCount = m.params().stream().mapToLong(p -> p.size()).sum();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", model.toString());
+        out.put("threads", threads);
+        out.put("seq_len", seqLen);
+        out.put("batch", batch);
+        out.put("steps", steps);
+        out.put("tokens_per_s", tokensPerStep * steps / total);
+        out.put("median_step_s", median);
+        out.put("median_tokens_per_s", tokensPerStep / median);
+        out.put("final_loss", lastLoss);
+        out.put("parameters", paramCount);
+        out.put("peak_heap_bytes", peakHeap());
+        if (json) {
+            System.out.println(new ObjectMapper().writeValueAsString(out));
+        } else {
+            System.out.printf("%s  threads %d  seq %d x batch %d: %.0f tokens/s (median step %.3f s), %,d params,"
+                            + " peak heap %.0f MiB%n", model, threads, seqLen, batch, tokensPerStep * steps / total,
+                    median, paramCount, peakHeap() / 1048576.0);
+        }
+        return 0;
+    }
+
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,42 @@
+package io.sparkseek.jobs.cli;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** {@code --tokens FILE}: raw little-endian int32, rows of seqLen + 1 tokens (ARCHITECTURE §4). */
+final class TokenFile {
+    private TokenFile() {
+    }
+
+    /** All rows of the file; an error names the file when its size is not a whole number of rows. */
+    static int[] read(Path file, int seqLen) throws IOException {
+        if (seqLen < 1) {
+            throw new IllegalArgumentException("--seq-len must be >= 1, got " + seqLen);
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("--tokens " + file + ": no such file");
+        }
+        long size = Files.size(file);
+        long rowBytes = 4L * (seqLen + 1);
+        if (size == 0 || size % rowBytes != 0) {
+            throw new IOException("--tokens " + file + ": " + size + " bytes is not a whole number of rows of "
+                    + (seqLen + 1) + " int32 tokens (" + rowBytes + " bytes each): check --seq-len");
+        }
+        if (size > Integer.MAX_VALUE) {
+            throw new IOException("--tokens " + file + ": too large for one pass (" + size + " bytes)");
+        }
+        ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        int[] out = new int[(int) (size / 4)];
+        buf.asIntBuffer().get(out);
+        return out;
+    }
+
+    static void write(Path file, int[] tokens) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(tokens.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asIntBuffer().put(tokens);
+        Files.write(file, buf.array());
+    }
+}
