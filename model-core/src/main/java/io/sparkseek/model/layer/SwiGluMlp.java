@@ -1,0 +1,103 @@
+package io.sparkseek.model.layer;
+
+import io.sparkseek.model.kernel.ComputePool;
+
+import java.util.List;
+
+/**
+ * SwiGLU MLP {@code y = down_proj(SiLU(gate_proj(x)) ⊙ up_proj(x))} (spec §2; backward spec §7 "SiLU/SwiGLU").
+ * Used for the dense MLP, every routed expert and the shared expert. No biases.
+ *
+ * <p>Caches the input x by reference (through its Linears): the caller's buffer must stay unchanged until
+ * backward. Returned arrays are buffers owned by this layer, valid until its next forward/backward and possibly
+ * longer than {@code n} rows.
+ */
+public final class SwiGluMlp {
+    private final int hidden;
+    private final int inter;
+    private final Linear gate;
+    private final Linear up;
+    private final Linear down;
+
+    private float[] a;      // gate_proj(x) [n, inter], owned by `gate`
+    private float[] u;      // up_proj(x) [n, inter], owned by `up`
+    private float[] h;      // SiLU(a) ⊙ u [n, inter]
+    private float[] da;     // [n, inter]
+    private float[] du;     // [n, inter]
+    private float[] dx;     // [n, hidden]
+
+    public SwiGluMlp(String prefix, int hidden, int inter) {
+        this.hidden = hidden;
+        this.inter = inter;
+        this.gate = new Linear(new Param(prefix + ".gate_proj.weight", inter, hidden));
+        this.up = new Linear(new Param(prefix + ".up_proj.weight", inter, hidden));
+        this.down = new Linear(new Param(prefix + ".down_proj.weight", hidden, inter));
+    }
+
+    /** gate_proj, up_proj, down_proj weights, in that order. */
+    public List<Param> params() {
+        return List.of(gate.weight(), up.weight(), down.weight());
+    }
+
+    public int hidden() {
+        return hidden;
+    }
+
+    public int inter() {
+        return inter;
+    }
+
+    /** x [n, hidden] → y [n, hidden]; caches x (by reference), a = gate(x), u = up(x) and h [n, inter]. */
+    public float[] forward(ComputePool pool, float[] x, int n) {
+        a = gate.forward(pool, x, n);
+        u = up.forward(pool, x, n);
+        h = Buffers.ensure(h, n * inter);
+        float[] a = this.a;
+        float[] u = this.u;
+        float[] h = this.h;
+        pool.parallelFor(n, 1, (lo, hi) -> {
+            for (int i = lo * inter, end = hi * inter; i < end; i++) {
+                h[i] = silu(a[i]) * u[i];
+            }
+        });
+        return down.forward(pool, h, n);
+    }
+
+    /** dy [n, hidden] → dx [n, hidden]; dW of gate/up/down += their gradients; uses the forward's a, u, h. */
+    public float[] backward(ComputePool pool, float[] dy, int n) {
+        float[] dh = down.backward(pool, dy, n);
+        da = Buffers.ensure(da, n * inter);
+        du = Buffers.ensure(du, n * inter);
+        float[] a = this.a;
+        float[] u = this.u;
+        float[] da = this.da;
+        float[] du = this.du;
+        pool.parallelFor(n, 1, (lo, hi) -> {
+            for (int i = lo * inter, end = hi * inter; i < end; i++) {
+                float ai = a[i];
+                float sig = sigmoid(ai);
+                float silu = ai * sig;
+                da[i] = dh[i] * u[i] * (sig * (1f + ai * (1f - sig)));
+                du[i] = dh[i] * silu;
+            }
+        });
+        float[] dxGate = gate.backward(pool, da, n);
+        float[] dxUp = up.backward(pool, du, n);
+        dx = Buffers.ensure(dx, n * hidden);
+        float[] dx = this.dx;
+        pool.parallelFor(n, 1, (lo, hi) -> {
+            for (int i = lo * hidden, end = hi * hidden; i < end; i++) {
+                dx[i] = dxGate[i] + dxUp[i];
+            }
+        });
+        return dx;
+    }
+
+    static float sigmoid(float v) {
+        return (float) (1.0 / (1.0 + Math.exp(-v)));
+    }
+
+    static float silu(float v) {
+        return v * sigmoid(v);
+    }
+}
