@@ -1,5 +1,7 @@
 package io.sparkseek.jobs.cli;
 
+import io.sparkseek.model.io.AtomicFiles;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,6 +39,6 @@ final class TokenFile {
     static void write(Path file, int[] tokens) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(tokens.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         buf.asIntBuffer().put(tokens);
-        Files.write(file, buf.array());
+        AtomicFiles.writeBytes(file, buf.array());
     }
 }
