@@ -1,5 +1,6 @@
 package io.sparkseek.model.reference;
 
+import io.sparkseek.model.config.ModelConfig;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,6 +34,15 @@ public final class ReferenceModel {
             require(rq >= 0, "q_lora_rank must be >= 0 (0 = none), got " + rq);
         }
 
+        public static Dims of(ModelConfig c) {
+            Integer q = c.qLoraRank();
+            return new Dims(c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.firstKDenseReplace(),
+                    c.numAttentionHeads(), q == null ? 0 : q, c.kvLoraRank(), c.qkNopeHeadDim(), c.qkRopeHeadDim(),
+                    c.vHeadDim(), c.intermediateSize(), c.moeIntermediateSize(), c.nRoutedExperts(),
+                    c.numExpertsPerTok(), c.nGroup(), c.topkGroup(), c.nSharedExperts(), c.routedScalingFactor(),
+                    c.normTopkProb(), c.ropeTheta(), c.rmsNormEps());
+        }
+
         int dq() {
             return dn + dr;
         }
@@ -54,6 +64,10 @@ public final class ReferenceModel {
 
     private final Dims d;
     private final Map<String, double[]> w;
+
+    public ReferenceModel(ModelConfig cfg, Map<String, double[]> tensors) {
+        this(Dims.of(cfg), tensors);
+    }
 
     /** Keeps a reference to {@code tensors} (not a copy): the gradient check perturbs them in place. */
     public ReferenceModel(Dims dims, Map<String, double[]> tensors) {
