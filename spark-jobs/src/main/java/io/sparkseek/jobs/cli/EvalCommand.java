@@ -44,6 +44,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         DeepSeekModel model = ModelLoader.load(checkpoint, 0f);
         int[] all = TokenFile.read(tokens, seqLen);
+        TokenFile.checkVocab(tokens, all, seqLen, model.config().vocabSize());
         int rowLen = seqLen + 1;
         int rows = all.length / rowLen;
         double ceSum = 0;

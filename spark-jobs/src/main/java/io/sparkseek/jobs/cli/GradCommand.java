@@ -45,6 +45,7 @@ public final class GradCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DeepSeekModel model = ModelLoader.load(checkpoint, alpha);
         int[] all = TokenFile.read(tokens, seqLen);
+        TokenFile.checkVocab(tokens, all, seqLen, model.config().vocabSize());
         int rows = all.length / (seqLen + 1);
         double loss;
         try (ComputePool pool = new ComputePool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {

@@ -17,9 +17,18 @@ final class ModelLoader {
         if (!Files.isDirectory(path)) {
             throw new IOException("--checkpoint " + path + " is not a directory");
         }
-        if (HfModelDir.isModelDir(path) && !Files.exists(path.resolve(TrainerCheckpoint.STATE))) {
-            return HfModelDir.load(path, balanceAlpha);
+        boolean trainer = Files.exists(path.resolve(TrainerCheckpoint.STATE))
+                || Files.exists(path.resolve(TrainerCheckpoint.LATEST))
+                || Files.isDirectory(TrainerCheckpoint.checkpointsDir(path));
+        if (trainer) {
+            return HfModelDir.load(TrainerCheckpoint.resolve(path), balanceAlpha);
         }
-        return HfModelDir.load(TrainerCheckpoint.resolve(path), balanceAlpha);
+        if (Files.exists(path.resolve(HfModelDir.CONFIG))) {
+            return HfModelDir.load(path, balanceAlpha);   // its errors name a missing or damaged weights file
+        }
+        throw new IOException("--checkpoint " + path + " holds neither an HF-layout model (" + HfModelDir.CONFIG
+                + " + " + HfModelDir.SINGLE + ") nor a trainer checkpoint or run directory (" + TrainerCheckpoint.STATE
+                + " + " + TrainerCheckpoint.COMMITTED + ", or checkpoints/" + TrainerCheckpoint.LATEST
+                + "): is the path right?");
     }
 }

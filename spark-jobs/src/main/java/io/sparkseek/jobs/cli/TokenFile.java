@@ -36,6 +36,21 @@ final class TokenFile {
         return out;
     }
 
+    /**
+     * Checks every id (inputs and targets) against the model's vocabulary; the error names the file, the row and
+     * the column, so a tokenizer/config mismatch is found in the data rather than deep inside a forward pass.
+     */
+    static void checkVocab(Path file, int[] tokens, int seqLen, int vocabSize) {
+        for (int i = 0; i < tokens.length; i++) {
+            int id = tokens[i];
+            if (id < 0 || id >= vocabSize) {
+                throw new IllegalArgumentException("--tokens " + file + ": token id " + id + " at row "
+                        + i / (seqLen + 1) + ", column " + i % (seqLen + 1) + " is outside the vocabulary [0, "
+                        + vocabSize + ") of the model's config.json vocab_size: the data and the model disagree");
+            }
+        }
+    }
+
     static void write(Path file, int[] tokens) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(tokens.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         buf.asIntBuffer().put(tokens);

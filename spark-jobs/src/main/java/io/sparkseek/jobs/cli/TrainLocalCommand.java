@@ -1,7 +1,9 @@
 package io.sparkseek.jobs.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.model.config.ModelConfig;
+import io.sparkseek.model.io.AtomicFiles;
 import io.sparkseek.model.io.TrainerCheckpoint;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
@@ -14,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedWriter;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,6 +89,8 @@ public final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads (default: all cores)")
     Integer threads;
 
+    static final String METRICS = "metrics.jsonl";
+
     @Override
     public Integer call() throws Exception {
         if (steps < 1 || batch < 1 || seqLen < 1 || every < 1) {
@@ -101,6 +106,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
             start = st.step();
             System.out.printf("resumed from step %d (%s)%n", start,
                     TrainerCheckpoint.resolve(TrainerCheckpoint.checkpointsDir(out)));
+            trimMetrics(out.resolve(METRICS), start);
         } else if (Files.exists(TrainerCheckpoint.checkpointsDir(out).resolve(TrainerCheckpoint.LATEST))) {
             throw new IllegalArgumentException("--out " + out + " already has checkpoints: add --resume to continue"
                     + " that run, or choose another directory");
@@ -118,7 +124,7 @@ public final class TrainLocalCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (ComputePool pool = new ComputePool(nThreads);
-             BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
+             BufferedWriter metrics = Files.newBufferedWriter(out.resolve(METRICS), StandardCharsets.UTF_8,
                      StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             for (long s = start; s < steps; s++) {
                 LocalTrainer.StepResult r = trainer.step(pool, data.batch(s, batch, seqLen), batch, seqLen);
@@ -145,5 +151,39 @@ public final class TrainLocalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * On resume, keeps only the metrics lines of steps the checkpoint covers: a run that died after logging steps
+     * past its last checkpoint would otherwise log them twice (and a torn last line would corrupt the next one).
+     */
+    private static void trimMetrics(Path file, long step) throws IOException {
+        if (!Files.exists(file)) {
+            return;
+        }
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder kept = new StringBuilder();
+        int dropped = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode n;
+            try {
+                n = json.readTree(line);
+            } catch (IOException e) {
+                n = null;
+            }
+            if (n != null && n.path("step").canConvertToLong() && n.path("step").asLong() <= step) {
+                kept.append(line).append('\n');
+            } else {
+                dropped++;
+            }
+        }
+        if (dropped > 0) {
+            AtomicFiles.writeBytes(file, kept.toString().getBytes(StandardCharsets.UTF_8));
+            System.out.printf("dropped %d line(s) of %s after step %d (not covered by the checkpoint)%n", dropped,
+                    file, step);
+        }
     }
 }
