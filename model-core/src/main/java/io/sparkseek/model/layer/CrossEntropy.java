@@ -1,6 +1,7 @@
 package io.sparkseek.model.layer;
 
 import io.sparkseek.model.kernel.ComputePool;
+import io.sparkseek.model.kernel.VecMath;
 
 /**
  * Mean next-token cross-entropy over all n positions, on FP32 logits (spec §2 step 4; backward §7:
@@ -31,20 +32,9 @@ public final class CrossEntropy {
                     throw new IllegalArgumentException("target token id " + y + " at position " + t
                             + " is outside the vocabulary [0, " + vocab + ")");
                 }
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < vocab; j++) {
-                    max = Math.max(max, logits[o + j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < vocab; j++) {
-                    float e = (float) Math.exp(logits[o + j] - max);
-                    dLogits[o + j] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
-                for (int j = 0; j < vocab; j++) {
-                    dLogits[o + j] *= inv * invN;
-                }
+                float max = VecMath.max(logits, o, vocab);
+                float sum = VecMath.expShifted(logits, o, dLogits, o, vocab, max);
+                VecMath.scale(dLogits, o, vocab, invN / sum);
                 dLogits[o + y] -= invN;
                 rowLoss[t] = (float) (Math.log(sum) + max - logits[o + y]);
             }

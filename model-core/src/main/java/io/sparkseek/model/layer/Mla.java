@@ -2,6 +2,7 @@ package io.sparkseek.model.layer;
 
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.kernel.CpuGemm;
+import io.sparkseek.model.kernel.VecMath;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -144,23 +145,11 @@ public final class Mla {
                 probs, pOff, t, true);
         for (int i = 0; i < t; i++) {
             int r = pOff + i * t;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j <= i; j++) {
-                max = Math.max(max, probs[r + j] * scale);
-            }
-            float sum = 0f;
-            for (int j = 0; j <= i; j++) {
-                float e = (float) Math.exp(probs[r + j] * scale - max);
-                probs[r + j] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            for (int j = 0; j <= i; j++) {
-                probs[r + j] *= inv;
-            }
-            for (int j = i + 1; j < t; j++) {
-                probs[r + j] = 0f;
-            }
+            VecMath.scale(probs, r, i + 1, scale);
+            float max = VecMath.max(probs, r, i + 1);
+            float sum = VecMath.expShifted(probs, r, probs, r, i + 1, max);
+            VecMath.scale(probs, r, i + 1, 1f / sum);
+            java.util.Arrays.fill(probs, r + i + 1, r + t, 0f);
         }
         int old = nh * dv;
         CpuGemm.nn(serial, t, dv, t, probs, pOff, t, kvb, row0 * kvld + h * (dn + dv) + dn, kvld,

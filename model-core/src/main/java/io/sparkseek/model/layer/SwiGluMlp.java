@@ -1,6 +1,7 @@
 package io.sparkseek.model.layer;
 
 import io.sparkseek.model.kernel.ComputePool;
+import io.sparkseek.model.kernel.VecMath;
 
 import java.util.List;
 
@@ -21,6 +22,7 @@ public final class SwiGluMlp {
 
     private float[] a;      // gate_proj(x) [n, inter], owned by `gate`
     private float[] u;      // up_proj(x) [n, inter], owned by `up`
+    private float[] sig;    // σ(a) [n, inter], reused by backward
     private float[] h;      // SiLU(a) ⊙ u [n, inter]
     private float[] da;     // [n, inter]
     private float[] du;     // [n, inter]
@@ -52,12 +54,15 @@ public final class SwiGluMlp {
         a = gate.forward(pool, x, n);
         u = up.forward(pool, x, n);
         h = Buffers.ensure(h, n * inter);
+        sig = Buffers.ensure(sig, n * inter);
         float[] a = this.a;
         float[] u = this.u;
         float[] h = this.h;
+        float[] sig = this.sig;
         pool.parallelFor(n, 1, (lo, hi) -> {
+            VecMath.sigmoid(a, lo * inter, sig, lo * inter, (hi - lo) * inter);
             for (int i = lo * inter, end = hi * inter; i < end; i++) {
-                h[i] = silu(a[i]) * u[i];
+                h[i] = a[i] * sig[i] * u[i];
             }
         });
         return down.forward(pool, h, n);
@@ -72,10 +77,11 @@ public final class SwiGluMlp {
         float[] u = this.u;
         float[] da = this.da;
         float[] du = this.du;
+        float[] sigma = this.sig;
         pool.parallelFor(n, 1, (lo, hi) -> {
             for (int i = lo * inter, end = hi * inter; i < end; i++) {
                 float ai = a[i];
-                float sig = sigmoid(ai);
+                float sig = sigma[i];
                 float silu = ai * sig;
                 da[i] = dh[i] * u[i] * (sig * (1f + ai * (1f - sig)));
                 du[i] = dh[i] * silu;
@@ -94,10 +100,6 @@ public final class SwiGluMlp {
     }
 
     static float sigmoid(float v) {
-        return (float) (1.0 / (1.0 + Math.exp(-v)));
-    }
-
-    static float silu(float v) {
-        return v * sigmoid(v);
+        return VecMath.sigmoid(v);
     }
 }
