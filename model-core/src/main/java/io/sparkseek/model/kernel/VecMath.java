@@ -22,6 +22,8 @@ public final class VecMath {
     private static final float LN2_LO = -2.12194440e-4f;
     /** 1.5·2²³: adding and subtracting it rounds a float to the nearest integer. */
     private static final float ROUND_MAGIC = 12582912f;
+    /** 127 − bits(ROUND_MAGIC): turns the bits of (ROUND_MAGIC + n) into the biased exponent n + 127. */
+    private static final int EXP_BIAS_FROM_MAGIC = 127 - Float.floatToRawIntBits(ROUND_MAGIC);
     private static final float MAX_X = 88.3762626647949f;
     private static final float MIN_X = -87.3365447504f;
     private static final float P0 = 1.9875691500e-4f;
@@ -37,7 +39,8 @@ public final class VecMath {
     /** exp(x), scalar; identical results to the vector loops below. */
     public static float exp(float x) {
         x = Math.min(Math.max(x, MIN_X), MAX_X);
-        float n = (x * LOG2E + ROUND_MAGIC) - ROUND_MAGIC;
+        float t = x * LOG2E + ROUND_MAGIC;
+        float n = t - ROUND_MAGIC;
         float r = Math.fma(n, -LN2_HI, x);
         r = Math.fma(n, -LN2_LO, r);
         float p = Math.fma(P0, r, P1);
@@ -46,7 +49,7 @@ public final class VecMath {
         p = Math.fma(p, r, P4);
         p = Math.fma(p, r, P5);
         float y = Math.fma(p, r * r, r) + 1f;
-        return y * Float.intBitsToFloat(((int) n + 127) << 23);
+        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) + EXP_BIAS_FROM_MAGIC) << 23);
     }
 
     /**
@@ -68,7 +71,8 @@ public final class VecMath {
         FloatVector v5 = FloatVector.broadcast(S, P5);
         for (; i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromArray(S, src, srcOff + i).sub(vs).max(MIN_X).min(MAX_X);
-            FloatVector nf = x.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
+            FloatVector t = x.mul(LOG2E).add(ROUND_MAGIC);
+            FloatVector nf = t.sub(ROUND_MAGIC);
             FloatVector r = nf.fma(vLnHi, x);
             r = nf.fma(vLnLo, r);
             FloatVector p = r.fma(v0, v1);
@@ -77,7 +81,8 @@ public final class VecMath {
             p = p.fma(r, v4);
             p = p.fma(r, v5);
             FloatVector y = p.fma(r.mul(r), r).add(1f);
-            IntVector e = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            // t's low mantissa bits hold n: bits(t) = bits(ROUND_MAGIC) + n, so no float→int conversion is needed
+            IntVector e = ((IntVector) t.reinterpretAsInts()).add(EXP_BIAS_FROM_MAGIC).lanewise(VectorOperators.LSHL, 23);
             FloatVector out = y.mul(e.reinterpretAsFloats());
             out.intoArray(dst, dstOff + i);
             acc = acc.add(out);
