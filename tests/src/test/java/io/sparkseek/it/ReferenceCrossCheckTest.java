@@ -55,7 +55,11 @@ class ReferenceCrossCheckTest {
     static Path refScript;
 
     /** One cross-check: a config, the seed of its weights/biases/tokens, and the balance-loss alpha for grad. */
-    record Case(String name, ModelConfig cfg, long seed, float alpha) {
+    record Case(String name, ModelConfig cfg, long seed, float alpha, int seqLen, int rows) {
+        Case(String name, ModelConfig cfg, long seed, float alpha) {
+            this(name, cfg, seed, alpha, SEQ_LEN, ROWS);
+        }
+
         @Override
         public String toString() {
             return name;
@@ -88,7 +92,9 @@ class ReferenceCrossCheckTest {
                         .nSharedExperts(1).build(), 14, 0f),
                 new Case("E=16 G=8 TG=3 K=4 norm_topk=false", tiny().nRoutedExperts(16).nGroup(8).topkGroup(3)
                         .numExpertsPerTok(4).normTopkProb(false).routedScalingFactor(0.8).build(), 15, 0f),
-                new Case("2D+2M alpha=0.01 (grad)", twoDenseTwoMoe, 16, 0.01f));
+                new Case("2D+2M alpha=0.01 (grad)", twoDenseTwoMoe, 16, 0.01f),
+                // rows longer than the attention core's causal block (64): several row and key blocks
+                new Case("T=150 causal blocks", tiny().maxPositionEmbeddings(160).build(), 17, 0f, 150, 2));
     }
 
     @BeforeAll
@@ -130,9 +136,9 @@ class ReferenceCrossCheckTest {
 
         DeepSeekModel model = randomModel(c);
         HfModelDir.save(model, modelDir);
-        int[] toks = Cli.randomTokens(c.seed() * 31 + 7, ROWS, SEQ_LEN, c.cfg().vocabSize());
+        int[] toks = Cli.randomTokens(c.seed() * 31 + 7, c.rows(), c.seqLen(), c.cfg().vocabSize());
         Cli.writeInts(tokens, toks);
-        int flipped = routesChangedByBiases(model, toks);
+        int flipped = routesChangedByBiases(model, toks, c.rows(), c.seqLen());
         assertThat(flipped).as("the non-zero routing biases must change some expert selections, else the test"
                 + " does not exercise them").isPositive();
 
@@ -140,7 +146,7 @@ class ReferenceCrossCheckTest {
         Path refOut = tmp.resolve("ref.out");
         Path refErr = tmp.resolve("ref.err");
         List<String> refCmd = new ArrayList<>(List.of(PYTHON.toString(), refScript.toString(),
-                "--model", modelDir.toString(), "--tokens", tokens.toString(), "--seq-len", Integer.toString(SEQ_LEN),
+                "--model", modelDir.toString(), "--tokens", tokens.toString(), "--seq-len", Integer.toString(c.seqLen()),
                 "--json", "--grad-out", refGrads.toString()));
         if (c.alpha() != 0f) {
             refCmd.addAll(List.of("--alpha", Float.toString(c.alpha())));
@@ -148,9 +154,9 @@ class ReferenceCrossCheckTest {
         Process ref = new ProcessBuilder(refCmd).redirectOutput(refOut.toFile()).redirectError(refErr.toFile()).start();
 
         Cli.Result eval = Cli.run("eval", "--checkpoint", modelDir.toString(), "--tokens", tokens.toString(),
-                "--seq-len", Integer.toString(SEQ_LEN), "--json");
+                "--seq-len", Integer.toString(c.seqLen()), "--json");
         List<String> gradArgs = new ArrayList<>(List.of("grad", "--checkpoint", modelDir.toString(),
-                "--tokens", tokens.toString(), "--seq-len", Integer.toString(SEQ_LEN), "--out", javaGrads.toString()));
+                "--tokens", tokens.toString(), "--seq-len", Integer.toString(c.seqLen()), "--out", javaGrads.toString()));
         if (c.alpha() != 0f) {
             gradArgs.addAll(List.of("--balance-alpha", Float.toString(c.alpha())));
         }
@@ -173,7 +179,7 @@ class ReferenceCrossCheckTest {
         double refTotal = refJson.get("loss").asDouble();
         double evalLoss = evalJson.get("loss").asDouble();
         double evalRel = Math.abs(evalLoss - refCe) / Math.abs(refCe);
-        assertThat(evalJson.get("tokens").asLong()).isEqualTo(refJson.get("tokens").asLong()).isEqualTo(ROWS * SEQ_LEN);
+        assertThat(evalJson.get("tokens").asLong()).isEqualTo(refJson.get("tokens").asLong()).isEqualTo(c.rows() * c.seqLen());
         assertThat(evalJson.get("perplexity").asDouble()).isCloseTo(Math.exp(evalLoss), offset(1e-9 * Math.exp(evalLoss)));
         assertThat(fieldNames(evalJson.get("expert_load"))).as("expert_load layers")
                 .isEqualTo(fieldNames(refJson.get("expert_load")));
@@ -241,17 +247,17 @@ class ReferenceCrossCheckTest {
     }
 
     /** Tokens (over all MoE layers) whose selected expert set changes when the routing biases are zeroed. */
-    static int routesChangedByBiases(DeepSeekModel m, int[] toks) {
+    static int routesChangedByBiases(DeepSeekModel m, int[] toks, int rows, int seqLen) {
         int k = m.config().numExpertsPerTok();
         try (ComputePool pool = new ComputePool(2)) {
-            m.forward(pool, toks, ROWS, SEQ_LEN);
+            m.forward(pool, toks, rows, seqLen);
             Map<String, int[]> with = m.routingSelections();
             Map<String, float[]> saved = new java.util.LinkedHashMap<>();
             m.routerBiases().forEach((n, b) -> {
                 saved.put(n, b.clone());
                 Arrays.fill(b, 0f);
             });
-            m.forward(pool, toks, ROWS, SEQ_LEN);
+            m.forward(pool, toks, rows, seqLen);
             Map<String, int[]> without = m.routingSelections();
             saved.forEach((n, b) -> System.arraycopy(b, 0, m.routerBiases().get(n), 0, b.length));
             int changed = 0;

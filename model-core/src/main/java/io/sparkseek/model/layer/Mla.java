@@ -23,6 +23,8 @@ import java.util.List;
 public final class Mla {
     /** q_a_layernorm and kv_a_layernorm always use 1e-6, whatever rms_norm_eps says (spec §1.4). */
     public static final double LATENT_NORM_EPS = 1e-6;
+    /** Query rows per causal block of the attention core. */
+    private static final int ATTN_BLOCK = 64;
 
     private final int nh;
     private final int dn;
@@ -133,27 +135,34 @@ public final class Mla {
     }
 
     // One (sequence b, head h): P = causal softmax(scale·(q_nope·k_nopeᵀ + q_pe·k_peᵀ)), O = P·V.
+    // Rows go in blocks of ATTN_BLOCK; a block only touches the key columns up to its last row (causal), so the
+    // zero upper triangle is skipped except inside the diagonal blocks.
     private void attendForward(int b, int h) {
         int t = seqLen;
         int row0 = b * t;
         int qld = nh * dq;
         int kvld = nh * (dn + dv);
-        int pOff = (b * nh + h) * t * t;
-        CpuGemm.nt(serial, t, t, dn, q, row0 * qld + h * dq, qld, kvb, row0 * kvld + h * (dn + dv), kvld,
-                probs, pOff, t, false);
-        CpuGemm.nt(serial, t, t, dr, q, row0 * qld + h * dq + dn, qld, kpe, row0 * dr, dr,
-                probs, pOff, t, true);
-        for (int i = 0; i < t; i++) {
-            int r = pOff + i * t;
-            VecMath.scale(probs, r, i + 1, scale);
-            float max = VecMath.max(probs, r, i + 1);
-            float sum = VecMath.expShifted(probs, r, probs, r, i + 1, max);
-            VecMath.scale(probs, r, i + 1, 1f / sum);
-            java.util.Arrays.fill(probs, r + i + 1, r + t, 0f);
-        }
         int old = nh * dv;
-        CpuGemm.nn(serial, t, dv, t, probs, pOff, t, kvb, row0 * kvld + h * (dn + dv) + dn, kvld,
-                attnOut, row0 * old + h * dv, old, false);
+        int pOff = (b * nh + h) * t * t;
+        for (int i0 = 0; i0 < t; i0 += ATTN_BLOCK) {
+            int rows = Math.min(ATTN_BLOCK, t - i0);
+            int cols = i0 + rows;
+            int p0 = pOff + i0 * t;
+            CpuGemm.nt(serial, rows, cols, dn, q, (row0 + i0) * qld + h * dq, qld,
+                    kvb, row0 * kvld + h * (dn + dv), kvld, probs, p0, t, false);
+            CpuGemm.nt(serial, rows, cols, dr, q, (row0 + i0) * qld + h * dq + dn, qld,
+                    kpe, row0 * dr, dr, probs, p0, t, true);
+            for (int i = i0; i < cols; i++) {
+                int r = pOff + i * t;
+                VecMath.scale(probs, r, i + 1, scale);
+                float max = VecMath.max(probs, r, i + 1);
+                float sum = VecMath.expShifted(probs, r, probs, r, i + 1, max);
+                VecMath.scale(probs, r, i + 1, 1f / sum);
+                java.util.Arrays.fill(probs, r + i + 1, r + cols, 0f);
+            }
+            CpuGemm.nn(serial, rows, dv, cols, probs, p0, t, kvb, row0 * kvld + h * (dn + dv) + dn, kvld,
+                    attnOut, (row0 + i0) * old + h * dv, old, false);
+        }
     }
 
     /** dy [batch·T, hidden] → dx [batch·T, hidden]; accumulates every projection's and norm's gradient. */
@@ -203,6 +212,8 @@ public final class Mla {
     }
 
     // One (sequence b, head h): dV = Pᵀ·dO, dP = dO·Vᵀ, dS = scale·P⊙(dP − rowsum(dP⊙P)), dQ = dS·K, dK = dSᵀ·Q.
+    // Same causal blocking as the forward: row block [i0, i0+rows) reads key columns [0, i0+rows); key block
+    // [j0, j0+cols) receives gradient from query rows [j0, t).
     private void attendBackward(int b, int h, float[] dAttnOut) {
         int t = seqLen;
         int row0 = b * t;
@@ -214,24 +225,36 @@ public final class Mla {
         int kOff = row0 * kvld + h * (dn + dv);
         int qOff = row0 * qld + h * dq;
         int doOff = row0 * old + h * dv;
-        CpuGemm.tn(serial, t, dv, t, probs, pOff, t, dAttnOut, doOff, old, dkvb, vOff, kvld, false);
-        CpuGemm.nt(serial, t, t, dv, dAttnOut, doOff, old, kvb, vOff, kvld, dScores, pOff, t, false);
-        for (int i = 0; i < t; i++) {
-            int r = pOff + i * t;
-            float dot = 0f;
-            for (int j = 0; j <= i; j++) {
-                dot += dScores[r + j] * probs[r + j];
+        int dkpeOff = (b * nh + h) * t * dr;
+        for (int i0 = 0; i0 < t; i0 += ATTN_BLOCK) {
+            int rows = Math.min(ATTN_BLOCK, t - i0);
+            int cols = i0 + rows;
+            int p0 = pOff + i0 * t;
+            CpuGemm.nt(serial, rows, cols, dv, dAttnOut, doOff + i0 * old, old, kvb, vOff, kvld, dScores, p0, t, false);
+            for (int i = i0; i < cols; i++) {
+                int r = pOff + i * t;
+                float dot = 0f;
+                for (int j = 0; j <= i; j++) {
+                    dot += dScores[r + j] * probs[r + j];
+                }
+                for (int j = 0; j <= i; j++) {
+                    dScores[r + j] = scale * probs[r + j] * (dScores[r + j] - dot);
+                }
+                java.util.Arrays.fill(dScores, r + i + 1, r + cols, 0f);
             }
-            for (int j = 0; j <= i; j++) {
-                dScores[r + j] = scale * probs[r + j] * (dScores[r + j] - dot);
-            }
-            for (int j = i + 1; j < t; j++) {
-                dScores[r + j] = 0f;
-            }
+            CpuGemm.nn(serial, rows, dn, cols, dScores, p0, t, kvb, kOff, kvld, dQ, qOff + i0 * qld, qld, false);
+            CpuGemm.nn(serial, rows, dr, cols, dScores, p0, t, kpe, row0 * dr, dr, dQ, qOff + i0 * qld + dn, qld, false);
         }
-        CpuGemm.nn(serial, t, dn, t, dScores, pOff, t, kvb, kOff, kvld, dQ, qOff, qld, false);
-        CpuGemm.nn(serial, t, dr, t, dScores, pOff, t, kpe, row0 * dr, dr, dQ, qOff + dn, qld, false);
-        CpuGemm.tn(serial, t, dn, t, dScores, pOff, t, q, qOff, qld, dkvb, kOff, kvld, false);
-        CpuGemm.tn(serial, t, dr, t, dScores, pOff, t, q, qOff + dn, qld, dkpeHead, (b * nh + h) * t * dr, dr, false);
+        for (int j0 = 0; j0 < t; j0 += ATTN_BLOCK) {
+            int cols = Math.min(ATTN_BLOCK, t - j0);
+            int rows = t - j0;
+            int p0 = pOff + j0 * t + j0;
+            CpuGemm.tn(serial, cols, dv, rows, probs, p0, t, dAttnOut, doOff + j0 * old, old,
+                    dkvb, vOff + j0 * kvld, kvld, false);
+            CpuGemm.tn(serial, cols, dn, rows, dScores, p0, t, q, qOff + j0 * qld, qld,
+                    dkvb, kOff + j0 * kvld, kvld, false);
+            CpuGemm.tn(serial, cols, dr, rows, dScores, p0, t, q, qOff + j0 * qld + dn, qld,
+                    dkpeHead, dkpeOff + j0 * dr, dr, false);
+        }
     }
 }
