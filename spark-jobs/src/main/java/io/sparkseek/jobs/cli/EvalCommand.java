@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,20 +19,11 @@ import java.util.concurrent.Callable;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Mean next-token loss, perplexity and expert loads of a model on a token file.")
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "trainer checkpoint, run dir or HF-layout directory")
-    Path checkpoint;
-
-    @Option(names = "--tokens", required = true, description = "raw little-endian int32 rows of seq-len + 1 tokens")
-    Path tokens;
-
-    @Option(names = "--seq-len", required = true, description = "tokens per row minus one")
-    int seqLen;
+    @Mixin
+    ModelOnTokens input;
 
     @Option(names = "--batch", defaultValue = "8", description = "rows per forward pass (default ${DEFAULT-VALUE})")
     int batch;
-
-    @Option(names = "--threads", description = "compute threads (default: all cores)")
-    Integer threads;
 
     @Option(names = "--json", description = "print one JSON object on stdout and nothing else")
     boolean json;
@@ -42,15 +33,15 @@ public final class EvalCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }
-        DeepSeekModel model = ModelLoader.load(checkpoint, 0f);
-        int[] all = TokenFile.read(tokens, seqLen);
-        TokenFile.checkVocab(tokens, all, seqLen, model.config().vocabSize());
+        DeepSeekModel model = input.loadModel(0f);
+        int[] all = input.readRows(model);
+        int seqLen = input.seqLen;
         int rowLen = seqLen + 1;
         int rows = all.length / rowLen;
         double ceSum = 0;
         long tokenCount = 0;
         Map<String, long[]> loads = new LinkedHashMap<>();
-        try (ComputePool pool = new ComputePool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        try (ComputePool pool = input.pool()) {
             for (int r0 = 0; r0 < rows; r0 += batch) {
                 int b = Math.min(batch, rows - r0);
                 int[] chunk = Arrays.copyOfRange(all, r0 * rowLen, (r0 + b) * rowLen);

@@ -6,6 +6,7 @@ import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.layer.Param;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -22,14 +23,8 @@ import java.util.concurrent.Callable;
 @Command(name = "grad", mixinStandardHelpOptions = true,
         description = "Write d(mean next-token loss)/d(weight) for every parameter as F32 safetensors.")
 public final class GradCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "trainer checkpoint, run dir or HF-layout directory")
-    Path checkpoint;
-
-    @Option(names = "--tokens", required = true, description = "raw little-endian int32 rows of seq-len + 1 tokens")
-    Path tokens;
-
-    @Option(names = "--seq-len", required = true, description = "tokens per row minus one")
-    int seqLen;
+    @Mixin
+    ModelOnTokens input;
 
     @Option(names = "--out", required = true, description = "output .safetensors file")
     Path out;
@@ -38,17 +33,14 @@ public final class GradCommand implements Callable<Integer> {
             description = "add the sequence-wise balance loss with this alpha (default ${DEFAULT-VALUE}: plain CE)")
     float alpha;
 
-    @Option(names = "--threads", description = "compute threads (default: all cores)")
-    Integer threads;
-
     @Override
     public Integer call() throws Exception {
-        DeepSeekModel model = ModelLoader.load(checkpoint, alpha);
-        int[] all = TokenFile.read(tokens, seqLen);
-        TokenFile.checkVocab(tokens, all, seqLen, model.config().vocabSize());
+        DeepSeekModel model = input.loadModel(alpha);
+        int[] all = input.readRows(model);
+        int seqLen = input.seqLen;
         int rows = all.length / (seqLen + 1);
         double loss;
-        try (ComputePool pool = new ComputePool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        try (ComputePool pool = input.pool()) {
             model.zeroGrad();
             loss = model.forward(pool, all, rows, seqLen);
             model.backward(pool);
