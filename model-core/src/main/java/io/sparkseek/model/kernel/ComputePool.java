@@ -26,6 +26,12 @@ public final class ComputePool implements AutoCloseable {
 
     private final int threads;
     private final ExecutorService executor;
+    /**
+     * True on a thread while it runs a chunk of this pool's work (the pool's own threads always): a nested
+     * {@link #parallelFor} there runs inline, since waiting for chunks queued behind the busy threads would
+     * deadlock (e.g. a kernel called with the pool from inside {@link #forEachDynamic}).
+     */
+    private final ThreadLocal<Boolean> inWork = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     public ComputePool(int threads) {
         if (threads < 1) {
@@ -37,7 +43,11 @@ public final class ComputePool implements AutoCloseable {
         } else {
             AtomicInteger n = new AtomicInteger();
             ThreadFactory factory = r -> {
-                Thread t = new Thread(r, "sparkseek-compute-" + n.incrementAndGet());
+                Runnable marked = () -> {
+                    inWork.set(Boolean.TRUE);
+                    r.run();
+                };
+                Thread t = new Thread(marked, "sparkseek-compute-" + n.incrementAndGet());
                 t.setDaemon(true);
                 return t;
             };
@@ -57,13 +67,14 @@ public final class ComputePool implements AutoCloseable {
     /**
      * Runs {@code body} over {@code [0, n)} split into contiguous chunks, at most one chunk per thread
      * (never chunks smaller than {@code minChunk}). Returns when all chunks are done; rethrows the first failure.
+     * Called from inside work already running in this pool, it runs the whole range inline.
      */
     public void parallelFor(int n, int minChunk, RangeBody body) {
         if (n <= 0) {
             return;
         }
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        if (chunks <= 1 || executor == null) {
+        if (chunks <= 1 || executor == null || inWork.get()) {
             body.run(0, n);
             return;
         }
@@ -78,10 +89,13 @@ public final class ComputePool implements AutoCloseable {
             futures.add(executor.submit(() -> body.run(lo, hi)));
         }
         Throwable failure = null;
+        inWork.set(Boolean.TRUE);
         try {
             body.run(0, Math.min(n, per));
         } catch (RuntimeException | Error e) {
             failure = e;
+        } finally {
+            inWork.set(Boolean.FALSE);
         }
         for (Future<?> f : futures) {
             try {
