@@ -50,9 +50,11 @@ public final class CpuGemm {
     static final long PACK_MIN_MACS = 512;
     /** {@code tn} reads A in place (no packing) when the block of C is at most this wide. */
     static final int TN_DIRECT_MAX_N = 4 * NR;
+    /** {@code nn} and {@code tn} read B in place when a thread's block of C has at most this many rows. */
+    static final int DIRECT_B_MAX_M = 4 * MR;
 
     /** A zero source row for starting accumulators without a vector phi. */
-    private static final float[] ZERO_ROW = new float[NR];
+    private static final float[] ZERO_ROW = new float[4 * VL];
 
     private static final int NT = 0;
     private static final int NN = 1;
@@ -63,6 +65,13 @@ public final class CpuGemm {
         final float[] a = new float[MC * KC];
         final float[] b = new float[NC * KC];
         final float[] tile = new float[MR * NR];
+        /** The last, partial panel of an operand read in place. */
+        final float[] aEdge = new float[MR * KC];
+        final float[] bEdge = new float[NR * KC];
+        final Operand aPacked = new Operand();
+        final Operand aIn = new Operand();
+        final Operand bPacked = new Operand();
+        final Operand bIn = new Operand();
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -122,7 +131,8 @@ public final class CpuGemm {
         int nPanels = (n + NR - 1) / NR;
         if (!parallel) {
             blocked(kind, 0, m, 0, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
-        } else if (mPanels >= nPanels) {
+        } else if (m >= n || nPanels < 2) {
+            // Each thread packs all of the operand along the dimension it does not split: split the longer one.
             pool.parallelFor(mPanels, 1, (lo, hi) -> blocked(kind, lo * MR, Math.min(m, hi * MR), 0, n, k,
                     a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate));
         } else {
@@ -133,14 +143,13 @@ public final class CpuGemm {
 
     /**
      * Whether the unpacked path is faster: tiny products, a single row, or (for {@code nt}, whose packing
-     * transposes both operands) very few columns; for {@code nn}/{@code tn} also a few rows with at least a
-     * vector's worth of columns (row-wise axpy along N).
+     * transposes both operands) very few columns or a still small product.
      */
     private static boolean useSimple(int kind, int m, int n, long macs) {
         if (macs < PACK_MIN_MACS || m < 2) {
             return true;
         }
-        return kind == NT ? n < 4 : m < MR / 2 && n >= VL;
+        return kind == NT && (n < 8 || macs < 4 * PACK_MIN_MACS);
     }
 
     /** Whether {@code nt} of this shape takes the dot-product path (other rounding than the FMA chains). */
@@ -153,83 +162,125 @@ public final class CpuGemm {
                                 float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                 float[] c, int cOff, int ldc, boolean accumulate) {
         Workspace ws = WORKSPACE.get();
-        float[] ap = ws.a;
-        float[] bp = ws.b;
+        // Packing B (K×N, row-major in nn/tn) costs more than a product with a few rows: then B is read in place.
+        boolean directB = kind != NT && m1 - m0 <= DIRECT_B_MAX_M;
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             // Packing A costs about as much as a product with one column panel (attention's P·V, dV): then A
             // is read in place. Row-major A (nt, nn) read in place makes a slower kernel (MR row streams), so
             // only then; A of tn (MR consecutive floats per k) reads as well as packed, so up to a few panels.
-            boolean direct = kind == TN ? nc <= TN_DIRECT_MAX_N : nc <= NR;
+            boolean directA = kind == TN ? nc <= TN_DIRECT_MAX_N : nc <= NR;
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 // Past the first K-block the running sums are in C: the kernel continues their FMA chains.
                 boolean load = accumulate || pc > 0;
-                if (kind == NT) {
-                    packBT(b, bOff, ldb, jc, nc, pc, kc, bp);
+                Operand bOp;
+                if (directB) {
+                    bOp = ws.bIn.set(b, bOff + pc * ldb + jc, 1, ldb, true);
                 } else {
-                    packBN(b, bOff, ldb, jc, nc, pc, kc, bp);
+                    if (kind == NT) {
+                        packBT(b, bOff, ldb, jc, nc, pc, kc, ws.b);
+                    } else {
+                        packBN(b, bOff, ldb, jc, nc, pc, kc, ws.b);
+                    }
+                    bOp = ws.bPacked.set(ws.b, 0, kc, NR, false);
                 }
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     int cBase = cOff + ic * ldc + jc;
-                    if (direct && kind == TN) {
+                    Operand aOp;
+                    if (directA && kind == TN) {
                         // A(i, p) = a[aOff + p·lda + i]: panels of MR consecutive columns, stepping lda per k.
-                        macro(kc, mc, nc, a, aOff + pc * lda + ic, 1, 1, lda, true, bp, c, cBase, ldc, load, ws);
-                    } else if (direct) {
+                        aOp = ws.aIn.set(a, aOff + pc * lda + ic, 1, lda, true);
+                        aOp.rows = false;
+                    } else if (directA) {
                         // A(i, p) = a[aOff + i·lda + p]: MR rows read in place.
-                        macro(kc, mc, nc, a, aOff + ic * lda + pc, lda, lda, 1, true, bp, c, cBase, ldc, load, ws);
+                        aOp = ws.aIn.set(a, aOff + ic * lda + pc, lda, lda, true);
+                        aOp.rows = true;
                     } else {
                         if (kind == TN) {
-                            packAT(a, aOff, lda, ic, mc, pc, kc, ap);
+                            packAT(a, aOff, lda, ic, mc, pc, kc, ws.a);
                         } else {
-                            packAN(a, aOff, lda, ic, mc, pc, kc, ap);
+                            packAN(a, aOff, lda, ic, mc, pc, kc, ws.a);
                         }
-                        macro(kc, mc, nc, ap, 0, kc, 1, MR, false, bp, c, cBase, ldc, load, ws);
+                        aOp = ws.aPacked.set(ws.a, 0, kc, MR, false);
+                        aOp.rows = false;
                     }
+                    macro(kc, mc, nc, aOp, bOp, c, cBase, ldc, load, ws);
                 }
             }
         }
     }
 
     /**
-     * Runs the micro-kernel over all tiles of one mc × nc block of C. Row panel {@code ir} of A starts at
-     * {@code a[aBase + ir·panelStep]}, and A(r, p) lies {@code r·rs + p·ps} further (packed: panelStep = kc,
-     * rs = 1, ps = MR); {@code inPlace} marks the caller's A, whose last partial panel must not be over-read.
+     * Where one operand of {@link #macro} lies. A: row panel {@code ir} starts at {@code arr[base + ir·panelStep]}
+     * and A(r, p) lies {@code p·step + r} further ({@code rows}: {@code r·step + p}). B: column panel {@code jr}
+     * starts at {@code arr[base + jr·panelStep]} and B(p, j) lies {@code p·step + j} further. {@code inPlace}
+     * marks the caller's matrix, whose last partial panel must not be over-read.
      */
-    private static void macro(int kc, int mc, int nc, float[] a, int aBase, int panelStep, int rs, int ps,
-                              boolean inPlace, float[] bp, float[] c, int cBase, int ldc, boolean load,
-                              Workspace ws) {
+    static final class Operand {
+        float[] arr;
+        int base;
+        int panelStep;
+        int step;
+        boolean inPlace;
+        boolean rows;
+
+        Operand set(float[] arr, int base, int panelStep, int step, boolean inPlace) {
+            this.arr = arr;
+            this.base = base;
+            this.panelStep = panelStep;
+            this.step = step;
+            this.inPlace = inPlace;
+            return this;
+        }
+    }
+
+    /** Runs the micro-kernel over all tiles of one mc × nc block of C. */
+    private static void macro(int kc, int mc, int nc, Operand aOp, Operand bOp, float[] c, int cBase, int ldc,
+                              boolean load, Workspace ws) {
         float[] tile = ws.tile;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int bo = jr * kc;
+            float[] pb = bOp.arr;
+            int bo = bOp.base + jr * bOp.panelStep;
+            int bs = bOp.step;
+            if (bOp.inPlace && nr != NR && nr != VL) {
+                // Last columns of an in-place B: pack them, zero-padded, so nothing past the matrix is read.
+                for (int p = 0, s = bo, d = 0; p < kc; p++, s += bs, d += NR) {
+                    System.arraycopy(pb, s, ws.bEdge, d, nr);
+                    Arrays.fill(ws.bEdge, d + nr, d + NR, 0f);
+                }
+                pb = ws.bEdge;
+                bo = 0;
+                bs = NR;
+            }
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int co = cBase + ir * ldc + jr;
-                float[] pa = a;
-                int ao = aBase + ir * panelStep;
-                boolean rows = rs != 1;
-                int as = rows ? rs : ps;
-                if (mr < MR && inPlace) {
+                float[] pa = aOp.arr;
+                int ao = aOp.base + ir * aOp.panelStep;
+                int as = aOp.step;
+                boolean rows = aOp.rows;
+                if (mr < MR && aOp.inPlace) {
                     // Last rows of an in-place A: pack them, zero-padded, so nothing past the matrix is read.
                     if (rows) {
-                        transposeEdge(a, ao, rs, mr, kc, ws.a, 0, MR);
+                        transposeEdge(pa, ao, as, mr, kc, ws.aEdge, 0, MR);
                     } else {
-                        for (int p = 0, s = ao, d = 0; p < kc; p++, s += ps, d += MR) {
-                            System.arraycopy(a, s, ws.a, d, mr);
-                            Arrays.fill(ws.a, d + mr, d + MR, 0f);
+                        for (int p = 0, s = ao, d = 0; p < kc; p++, s += as, d += MR) {
+                            System.arraycopy(pa, s, ws.aEdge, d, mr);
+                            Arrays.fill(ws.aEdge, d + mr, d + MR, 0f);
                         }
                     }
-                    pa = ws.a;
+                    pa = ws.aEdge;
                     ao = 0;
                     as = MR;
                     rows = false;
                 }
                 if (mr == MR && nr == NR) {
-                    kernel(rows, true, kc, pa, ao, as, bp, bo, c, co, ldc, load);
+                    kernel(rows, true, kc, pa, ao, as, pb, bo, bs, c, co, ldc, load);
                 } else if (mr == MR && nr == VL) {
-                    kernel(rows, false, kc, pa, ao, as, bp, bo, c, co, ldc, load);
+                    kernel(rows, false, kc, pa, ao, as, pb, bo, bs, c, co, ldc, load);
                 } else {
                     // Partial tile: run the full kernel on a scratch tile, copy the valid part back.
                     if (load) {
@@ -237,7 +288,7 @@ public final class CpuGemm {
                             System.arraycopy(c, co + r * ldc, tile, r * NR, nr);
                         }
                     }
-                    kernel(rows, nr > VL, kc, pa, ao, as, bp, bo, tile, 0, NR, load);
+                    kernel(rows, nr > VL, kc, pa, ao, as, pb, bo, bs, tile, 0, NR, load);
                     for (int r = 0; r < mr; r++) {
                         System.arraycopy(tile, r * NR, c, co + r * ldc, nr);
                     }
@@ -248,17 +299,17 @@ public final class CpuGemm {
 
     /** Dispatches to the micro-kernel for A's layout ({@code rows}: row-major in place) and tile width. */
     private static void kernel(boolean rows, boolean twoVectors, int kc, float[] ap, int ao, int as,
-                               float[] bp, int bo, float[] c, int co, int ldc, boolean load) {
+                               float[] bp, int bo, int bs, float[] c, int co, int ldc, boolean load) {
         if (rows) {
             if (twoVectors) {
-                kernelR2(kc, ap, ao, as, bp, bo, c, co, ldc, load);
+                kernelR2(kc, ap, ao, as, bp, bo, bs, c, co, ldc, load);
             } else {
-                kernelR1(kc, ap, ao, as, bp, bo, c, co, ldc, load);
+                kernelR1(kc, ap, ao, as, bp, bo, bs, c, co, ldc, load);
             }
         } else if (twoVectors) {
-            kernelP2(kc, ap, ao, as, bp, bo, c, co, ldc, load);
+            kernelP2(kc, ap, ao, as, bp, bo, bs, c, co, ldc, load);
         } else {
-            kernelP1(kc, ap, ao, as, bp, bo, c, co, ldc, load);
+            kernelP1(kc, ap, ao, as, bp, bo, bs, c, co, ldc, load);
         }
     }
 
@@ -365,11 +416,11 @@ public final class CpuGemm {
     // ---- micro-kernels (generated; vectors stay local to one method: no FloatVector parameters)
 
     /**
-     * C[8, 2VL] (+)= A · Bpanel over {@code kc} steps, A(r, p) = ap[ao + p·as + r]: one FMA chain per
-     * element, in order of p, starting from C ({@code load}) or zero.
+     * C[8, 2VL] (+)= A · B over {@code kc} steps, A(r, p) = ap[ao + p·as + r], B(p, j) = bp[bo + p·bs + j]: one
+     * FMA chain per element, in order of p, starting from C ({@code load}) or zero.
      */
-    static void kernelP2(int kc, float[] ap, int ao, int as, float[] bp, int bo, float[] c, int co, int ldc,
-                        boolean load) {
+    static void kernelP2(int kc, float[] ap, int ao, int as, float[] bp, int bo, int bs, float[] c,
+                         int co, int ldc, boolean load) {
         // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
         float[] src = load ? c : ZERO_ROW;
         int so = load ? co : 0;
@@ -411,7 +462,7 @@ public final class CpuGemm {
             x = FloatVector.broadcast(S, ap[ao + 7]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
             ao += as;
-            bo += NR;
+            bo += bs;
         }
         // Store through an exactly-typed receiver: 1·c is c bit for bit, but a method call on the loop phi
         // itself relies on type profiles, which another FloatVector species elsewhere in the JVM pollutes.
@@ -435,10 +486,10 @@ public final class CpuGemm {
     }
 
     /**
-     * As {@link #kernelP2} for C[8, VL] (the first VL columns of the NR-wide B panel).
+     * As {@link #kernelP2} for C[8, VL] (the first VL columns of the B panel).
      */
-    static void kernelP1(int kc, float[] ap, int ao, int as, float[] bp, int bo, float[] c, int co, int ldc,
-                        boolean load) {
+    static void kernelP1(int kc, float[] ap, int ao, int as, float[] bp, int bo, int bs, float[] c,
+                         int co, int ldc, boolean load) {
         // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
         float[] src = load ? c : ZERO_ROW;
         int so = load ? co : 0;
@@ -471,7 +522,7 @@ public final class CpuGemm {
             x = FloatVector.broadcast(S, ap[ao + 7]);
             c70 = x.fma(b0, c70);
             ao += as;
-            bo += NR;
+            bo += bs;
         }
         // Store through an exactly-typed receiver: 1·c is c bit for bit, but a method call on the loop phi
         // itself relies on type profiles, which another FloatVector species elsewhere in the JVM pollutes.
@@ -489,8 +540,8 @@ public final class CpuGemm {
     /**
      * As {@link #kernelP2} with A(r, p) = ap[ao + r·as + p] (rows of a row-major A, read in place).
      */
-    static void kernelR2(int kc, float[] ap, int ao, int as, float[] bp, int bo, float[] c, int co, int ldc,
-                        boolean load) {
+    static void kernelR2(int kc, float[] ap, int ao, int as, float[] bp, int bo, int bs, float[] c,
+                         int co, int ldc, boolean load) {
         // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
         float[] src = load ? c : ZERO_ROW;
         int so = load ? co : 0;
@@ -538,7 +589,7 @@ public final class CpuGemm {
             c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
             x = FloatVector.broadcast(S, ap[a7 + p]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
-            bo += NR;
+            bo += bs;
         }
         // Store through an exactly-typed receiver: 1·c is c bit for bit, but a method call on the loop phi
         // itself relies on type profiles, which another FloatVector species elsewhere in the JVM pollutes.
@@ -564,8 +615,8 @@ public final class CpuGemm {
     /**
      * As {@link #kernelR2} for C[8, VL].
      */
-    static void kernelR1(int kc, float[] ap, int ao, int as, float[] bp, int bo, float[] c, int co, int ldc,
-                        boolean load) {
+    static void kernelR1(int kc, float[] ap, int ao, int as, float[] bp, int bo, int bs, float[] c,
+                         int co, int ldc, boolean load) {
         // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
         float[] src = load ? c : ZERO_ROW;
         int so = load ? co : 0;
@@ -604,7 +655,7 @@ public final class CpuGemm {
             c60 = x.fma(b0, c60);
             x = FloatVector.broadcast(S, ap[a7 + p]);
             c70 = x.fma(b0, c70);
-            bo += NR;
+            bo += bs;
         }
         // Store through an exactly-typed receiver: 1·c is c bit for bit, but a method call on the loop phi
         // itself relies on type profiles, which another FloatVector species elsewhere in the JVM pollutes.
@@ -635,25 +686,42 @@ public final class CpuGemm {
         }
     }
 
+    /**
+     * Dot products along K: four vector accumulators over blocks of 4·VL, then one over the remaining whole
+     * vectors, summed in a fixed order, then a scalar tail; the order depends on K only.
+     */
     private static void simpleNt(int lo, int hi, int n, int k,
                                  float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                  float[] c, int cOff, int ldc, boolean accumulate) {
+        int upper4 = k - k % (4 * VL);
         int upper = S.loopBound(k);
         for (int i = lo; i < hi; i++) {
             int ai = aOff + i * lda;
             int ci = cOff + i * ldc;
             for (int j = 0; j < n; j++) {
                 int bj = bOff + j * ldb;
-                float s;
+                float s = 0f;
                 int p = 0;
                 if (upper > 0) {
-                    FloatVector acc = FloatVector.zero(S);
-                    for (; p < upper; p += VL) {
-                        acc = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), acc);
+                    FloatVector acc0 = FloatVector.zero(S);
+                    FloatVector acc1 = FloatVector.zero(S);
+                    FloatVector acc2 = FloatVector.zero(S);
+                    FloatVector acc3 = FloatVector.zero(S);
+                    for (; p < upper4; p += 4 * VL) {
+                        acc0 = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), acc0);
+                        acc1 = FloatVector.fromArray(S, a, ai + p + VL)
+                                .fma(FloatVector.fromArray(S, b, bj + p + VL), acc1);
+                        acc2 = FloatVector.fromArray(S, a, ai + p + 2 * VL)
+                                .fma(FloatVector.fromArray(S, b, bj + p + 2 * VL), acc2);
+                        acc3 = FloatVector.fromArray(S, a, ai + p + 3 * VL)
+                                .fma(FloatVector.fromArray(S, b, bj + p + 3 * VL), acc3);
                     }
-                    s = FloatVector.broadcast(S, 1f).mul(acc).reduceLanes(VectorOperators.ADD); // see kernelP2
-                } else {
-                    s = 0f;
+                    for (; p < upper; p += VL) {
+                        acc0 = FloatVector.fromArray(S, a, ai + p).fma(FloatVector.fromArray(S, b, bj + p), acc0);
+                    }
+                    // Methods are called on exactly-typed results only (see kernelP2).
+                    FloatVector one = FloatVector.broadcast(S, 1f);
+                    s = one.mul(acc0).add(acc1).add(one.mul(acc2).add(acc3)).reduceLanes(VectorOperators.ADD);
                 }
                 for (; p < k; p++) {
                     s = Math.fma(a[ai + p], b[bj + p], s);
@@ -663,28 +731,56 @@ public final class CpuGemm {
         }
     }
 
-    /** C rows [lo, hi) as FMA chains over p, identical per element to the packed kernels. */
+    /**
+     * C rows [lo, hi) as FMA chains over p in order, from the old C or zero: identical per element to the
+     * packed kernels. Strips of 4 vectors (then single vectors, then single columns) keep their running sums
+     * in registers over all of K.
+     */
     private static void simpleNn(int lo, int hi, int n, int k,
                                  float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int ldb,
                                  float[] c, int cOff, int ldc, boolean accumulate) {
-        int upper = S.loopBound(n);
         for (int i = lo; i < hi; i++) {
             int ci = cOff + i * ldc;
-            if (!accumulate) {
-                Arrays.fill(c, ci, ci + n, 0f);
-            }
             int ai = aOff + i * aRow;
-            for (int p = 0; p < k; p++, ai += aCol) {
-                float av = a[ai];
-                int bp = bOff + p * ldb;
-                FloatVector va = FloatVector.broadcast(S, av);
-                int j = 0;
-                for (; j < upper; j += VL) {
-                    va.fma(FloatVector.fromArray(S, b, bp + j), FloatVector.fromArray(S, c, ci + j))
-                            .intoArray(c, ci + j);
+            int j = 0;
+            for (; j + 4 * VL <= n; j += 4 * VL) {
+                float[] src = accumulate ? c : ZERO_ROW;
+                int so = accumulate ? ci + j : 0;
+                FloatVector c0 = FloatVector.fromArray(S, src, so);
+                FloatVector c1 = FloatVector.fromArray(S, src, so + VL);
+                FloatVector c2 = FloatVector.fromArray(S, src, so + 2 * VL);
+                FloatVector c3 = FloatVector.fromArray(S, src, so + 3 * VL);
+                for (int p = 0, q = ai, bp = bOff + j; p < k; p++, q += aCol, bp += ldb) {
+                    FloatVector x = FloatVector.broadcast(S, a[q]);
+                    c0 = x.fma(FloatVector.fromArray(S, b, bp), c0);
+                    c1 = x.fma(FloatVector.fromArray(S, b, bp + VL), c1);
+                    c2 = x.fma(FloatVector.fromArray(S, b, bp + 2 * VL), c2);
+                    c3 = x.fma(FloatVector.fromArray(S, b, bp + 3 * VL), c3);
                 }
-                for (; j < n; j++) {
-                    c[ci + j] = Math.fma(av, b[bp + j], c[ci + j]);
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                one.mul(c0).intoArray(c, ci + j);
+                one.mul(c1).intoArray(c, ci + j + VL);
+                one.mul(c2).intoArray(c, ci + j + 2 * VL);
+                one.mul(c3).intoArray(c, ci + j + 3 * VL);
+            }
+            if (j == n) {
+                continue;
+            }
+            // The last columns: the running sums stay in C, updated once per p (chains of all columns interleave).
+            if (!accumulate) {
+                Arrays.fill(c, ci + j, ci + n, 0f);
+            }
+            int upper = j + S.loopBound(n - j);
+            for (int p = 0, q = ai, bp = bOff; p < k; p++, q += aCol, bp += ldb) {
+                float av = a[q];
+                FloatVector x = FloatVector.broadcast(S, av);
+                int jj = j;
+                for (; jj < upper; jj += VL) {
+                    x.fma(FloatVector.fromArray(S, b, bp + jj), FloatVector.fromArray(S, c, ci + jj))
+                            .intoArray(c, ci + jj);
+                }
+                for (; jj < n; jj++) {
+                    c[ci + jj] = Math.fma(av, b[bp + jj], c[ci + jj]);
                 }
             }
         }

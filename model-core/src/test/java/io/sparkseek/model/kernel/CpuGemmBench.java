@@ -43,40 +43,50 @@ public final class CpuGemmBench {
             pollute();
         }
         List<Shape> shapes = new ArrayList<>();
-        // Large shapes: M = 2048 tokens.
-        shapes.add(new Shape("square 2048x256x256", "nt nn tn", 2048, 256, 256, false));
-        shapes.add(new Shape("mlp up 2048x512x256", "nt nn tn", 2048, 512, 256, false));
-        shapes.add(new Shape("2048x1024x1024", "nt nn tn", 2048, 1024, 1024, false));
-        shapes.add(new Shape("lm_head fwd 2048x8192x256", "nt", 2048, 8192, 256, false));
-        shapes.add(new Shape("lm_head dgrad 2048x256x8192", "nn", 2048, 256, 8192, false));
-        shapes.add(new Shape("lm_head wgrad 8192x256x2048", "tn", 8192, 256, 2048, false));
-        // The small config's Linear layers: forward nt (M=tokens), dgrad nn, wgrad tn (K=tokens).
-        shapes.add(new Shape("q_a fwd 2048x128x256", "nt", 2048, 128, 256, false));
-        shapes.add(new Shape("kv_a fwd 2048x80x256", "nt", 2048, 80, 256, true));
-        shapes.add(new Shape("kv_a dgrad 2048x256x80", "nn", 2048, 256, 80, true));
-        shapes.add(new Shape("kv_a wgrad 80x256x2048", "tn", 80, 256, 2048, true));
-        shapes.add(new Shape("q_b fwd 2048x192x128", "nt", 2048, 192, 128, false));
-        shapes.add(new Shape("kv_b fwd 2048x256x64", "nt", 2048, 256, 64, true));
-        shapes.add(new Shape("o fwd 2048x256x128", "nt", 2048, 256, 128, false));
-        shapes.add(new Shape("expert 512x128x256", "nt nn tn", 512, 128, 256, true));
-        shapes.add(new Shape("expert 512x256x128", "nt nn tn", 512, 256, 128, true));
-        // Attention, per head.
-        shapes.add(new Shape("attn scores 256x256x48", "nt", 256, 256, 48, true));
-        shapes.add(new Shape("attn P.V 256x32x256", "nn", 256, 32, 256, true));
-        shapes.add(new Shape("attn dV 256x32x256", "tn", 256, 32, 256, true));
-        shapes.add(new Shape("attn dP 256x256x32", "nt", 256, 256, 32, true));
-        shapes.add(new Shape("attn dQ 256x48x256", "nn", 256, 48, 256, true));
-        // Tiny.
-        shapes.add(new Shape("64x64x64", "nt nn tn", 64, 64, 64, true));
-        shapes.add(new Shape("16x16x16", "nt nn tn", 16, 16, 16, true));
-        shapes.add(new Shape("7x9x5", "nt nn tn", 7, 9, 5, true));
-        shapes.add(new Shape("1x256x256", "nt nn tn", 1, 256, 256, true));
-        shapes.add(new Shape("256x1x256", "nt nn tn", 256, 1, 256, true));
-        shapes.add(new Shape("256x256x1", "nt nn tn", 256, 256, 1, true));
+        // Large shapes, all three variants (M = 2048 tokens).
+        for (int[] d : new int[][] {{2048, 256, 256}, {2048, 1024, 1024}, {2048, 2048, 2048}}) {
+            shapes.add(new Shape(d[0] + "x" + d[1] + "x" + d[2], "nt nn tn", d[0], d[1], d[2], d[1] <= 256));
+        }
+        // The small config's Linear layers at 2048 tokens: forward nt(T, out, in), dgrad nn(T, in, out),
+        // wgrad tn(out, in, T).
+        int t = 2048;
+        String[] names = {"q_a", "q_b", "kv_a", "kv_b", "o", "mlp up", "mlp down", "shared up", "router", "lm_head"};
+        int[][] inOut = {{256, 128}, {128, 192}, {256, 80}, {64, 256}, {128, 256}, {256, 512}, {512, 256},
+            {256, 128}, {256, 16}, {256, 8192}};
+        for (int i = 0; i < names.length; i++) {
+            int in = inOut[i][0];
+            int out = inOut[i][1];
+            boolean naive = out < 8192;
+            shapes.add(new Shape(names[i] + " fwd", "nt", t, out, in, naive));
+            shapes.add(new Shape(names[i] + " dgrad", "nn", t, in, out, naive));
+            shapes.add(new Shape(names[i] + " wgrad", "tn", out, in, t, naive));
+        }
+        // A routed expert with ~512 tokens (hidden 256, expert width 128), and one with 24 tokens.
+        for (int m : new int[] {512, 24}) {
+            shapes.add(new Shape("expert" + m + " up fwd", "nt", m, 128, 256, true));
+            shapes.add(new Shape("expert" + m + " down fwd", "nt", m, 256, 128, true));
+            shapes.add(new Shape("expert" + m + " up dgrad", "nn", m, 256, 128, true));
+            shapes.add(new Shape("expert" + m + " up wgrad", "tn", 128, 256, m, true));
+        }
+        // Attention per (sequence, head), one causal block of 64 query rows against 256 keys:
+        // qk_nope 32, qk_rope 16, v 32.
+        shapes.add(new Shape("attn QK^T nope", "nt", 64, 256, 32, true));
+        shapes.add(new Shape("attn QK^T rope", "nt", 64, 256, 16, true));
+        shapes.add(new Shape("attn P.V", "nn", 64, 32, 256, true));
+        shapes.add(new Shape("attn dP = dO.V^T", "nt", 64, 256, 32, true));
+        shapes.add(new Shape("attn dQ nope", "nn", 64, 32, 256, true));
+        shapes.add(new Shape("attn dQ rope", "nn", 64, 16, 256, true));
+        shapes.add(new Shape("attn dV = P^T.dO", "tn", 64, 32, 256, true));
+        shapes.add(new Shape("attn dK rope", "tn", 64, 16, 256, true));
+        // Tiny and degenerate.
+        for (int[] d : new int[][] {{64, 64, 64}, {16, 16, 16}, {7, 9, 5}, {1, 256, 256}, {256, 1, 256},
+            {256, 256, 1}}) {
+            shapes.add(new Shape(d[0] + "x" + d[1] + "x" + d[2], "nt nn tn", d[0], d[1], d[2], true));
+        }
 
         System.out.printf(Locale.ROOT, "species %s, %d samples (median GFLOP/s; min-max in brackets)%n", S, samples);
-        System.out.printf(Locale.ROOT, "%-30s %-3s %22s %22s %22s%n", "shape MxNxK", "op", "1 thread", "2 threads",
-                "naive 1 thread");
+        System.out.printf(Locale.ROOT, "%-20s %-3s %-16s %22s %22s %22s%n", "shape", "op", "MxNxK", "1 thread",
+                "2 threads", "old naive, 1 thread");
         try (ComputePool one = ComputePool.serial(); ComputePool two = new ComputePool(2)) {
             for (Shape s : shapes) {
                 if (!s.label().contains(filter)) {
@@ -96,7 +106,8 @@ public final class CpuGemmBench {
                     String r1 = time(fast, kind, s, one, samples);
                     String r2 = time(fast, kind, s, two, samples);
                     String r3 = s.naive() ? time(naive, kind, s, one, samples) : "";
-                    System.out.printf(Locale.ROOT, "%-30s %-3s %22s %22s %22s%n", s.label(), kind, r1, r2, r3);
+                    System.out.printf(Locale.ROOT, "%-20s %-3s %-16s %22s %22s %22s%n", s.label(), kind,
+                            s.m() + "x" + s.n() + "x" + s.k(), r1, r2, r3);
                 }
             }
         }

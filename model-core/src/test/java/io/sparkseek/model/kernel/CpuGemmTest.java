@@ -248,7 +248,8 @@ class CpuGemmTest {
     @Test
     void elementsAreInOrderFmaChains() {
         Random rnd = new Random(5);
-        int[][] shapes = {{3, 5, 7}, {2, 40, 9}, {65, 129, 300}, {129, 17, 600}, {300, 65, 17}, {300, 3, 70}};
+        int[][] shapes = {{3, 5, 7}, {2, 40, 9}, {1, 300, 70}, {1, 70, 9}, {20, 70, 300}, {65, 129, 300},
+            {129, 17, 600}, {300, 65, 17}, {300, 3, 70}, {40, 200, 300}};
         for (Kind kind : Kind.values()) {
             for (int[] s : shapes) {
                 if (kind == Kind.NT && CpuGemm.ntUsesDotProducts(s[0], s[1], s[2])) {
