@@ -17,12 +17,14 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Products that are not tiny run a packed, cache-blocked (GotoBLAS-style) algorithm: A is packed K-major
  * into panels of {@value #MR} rows, B into panels of {@code NR = 2·VL} columns, in per-thread buffers, and a
- * register-blocked micro-kernel ({@value #MR} × NR accumulators) runs over them. Each element of C is one
- * FMA chain over p = 0..K-1 in order, starting from the old C (with {@code accumulate}) or from zero;
- * K-blocking only stores and reloads the running value, so the result depends neither on the blocking, nor
- * on the tile an element falls in, nor on the thread count. Work is split over whole panels of C only.
- * Tiny products take a simple unpacked path, chosen by shape alone (never by thread count); for
- * {@code nn} and {@code tn} it computes the very same FMA chains, for {@code nt} a vector dot product.
+ * register-blocked micro-kernel ({@value #MR} × NR accumulators, 8 × 32 with AVX-512) runs over them. Where
+ * packing an operand would cost about as much as the product (one column panel; a few rows), the kernel reads
+ * it in place instead. Each element of C is one FMA chain over p = 0..K-1 in order, starting from the old C
+ * (with {@code accumulate}) or from zero; K-blocking only stores and reloads the running value, so the result
+ * depends neither on the blocking, nor on packing, nor on the tile an element falls in, nor on the thread
+ * count. Work is split over whole panels of C only. Tiny products take a simple unpacked path, chosen by shape
+ * alone (never by thread count); for {@code nn} and {@code tn} it computes the very same FMA chains, for
+ * {@code nt} vector dot products (another rounding, fixed by K).
  *
  * <p>Vector-API rules followed here (see INFRA.md, "Speed traps"): vector values never cross a method
  * boundary in hot code; only one species is used; no vector method is called on a loop-carried vector
