@@ -118,7 +118,7 @@ public final class CpuGemm {
         }
         long macs = (long) m * n * k;
         boolean parallel = pool.threads() > 1 && 2 * macs >= PAR_MIN_FLOPS;
-        if (useSimple(kind, m, n, macs)) {
+        if (useSimple(kind, m, n, k, macs)) {
             // Unpacked: split over rows of C only.
             ComputePool.RangeBody body = (lo, hi) -> simple(kind, lo, hi, n, k,
                     a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
@@ -144,19 +144,20 @@ public final class CpuGemm {
     }
 
     /**
-     * Whether the unpacked path is faster: tiny products, a single row, or (for {@code nt}, whose packing
-     * transposes both operands) very few columns or a still small product.
+     * Whether the unpacked path is faster: tiny products, a single row, for {@code nn}/{@code tn} a single k (an
+     * outer product), for {@code nt} (whose packing transposes both operands) very few columns or a still small
+     * product.
      */
-    private static boolean useSimple(int kind, int m, int n, long macs) {
+    private static boolean useSimple(int kind, int m, int n, int k, long macs) {
         if (macs < PACK_MIN_MACS || m < 2) {
             return true;
         }
-        return kind == NT && (n < 8 || macs < 4 * PACK_MIN_MACS);
+        return kind == NT ? n < 8 || macs < 4 * PACK_MIN_MACS : k < 2;
     }
 
     /** Whether {@code nt} of this shape takes the dot-product path (other rounding than the FMA chains). */
     static boolean ntUsesDotProducts(int m, int n, int k) {
-        return useSimple(NT, m, n, (long) m * n * k);
+        return useSimple(NT, m, n, k, (long) m * n * k);
     }
 
     /** The packed algorithm on the block C[m0:m1, n0:n1], with this thread's buffers. */
