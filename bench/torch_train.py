@@ -1,0 +1,175 @@
+"""A plain, idiomatic eager PyTorch baseline of the same DeepSeek-V3-style model, for speed comparison only.
+
+Trains forward + backward + AdamW on random tokens, as `scripts/bench-model` does, and prints tokens/s.
+Numerics follow spec §2-§4 (MLA with q LoRA, interleaved RoPE, sigmoid group-limited routing with bias,
+shared expert, SwiGLU); correctness is checked elsewhere (tests/reference). Issue 8 grows this into
+scripts/bench-vs-torch with identical initial weights.
+
+Usage: /usr/bin/python3 bench/torch_train.py --model conf/models/small.json --threads 1 [--steps 6 --warmup 2]
+(for 2 threads set OMP_WAIT_POLICY=PASSIVE, see INFRA.md)
+"""
+import argparse, json, math, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        return self.weight * x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+
+def rope(x, cos, sin):  # x [..., T, dr] interleaved pairs
+    a, b = x[..., 0::2], x[..., 1::2]
+    return torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1).flatten(-2)
+
+
+class MLA(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.nh, self.dn, self.dr, self.dv = c["num_attention_heads"], c["qk_nope_head_dim"], c["qk_rope_head_dim"], c["v_head_dim"]
+        self.rkv = c["kv_lora_rank"]
+        H, rq, dq = c["hidden_size"], c["q_lora_rank"], self.dn + self.dr
+        self.q_a_proj = nn.Linear(H, rq, bias=False)
+        self.q_a_layernorm = RMSNorm(rq, 1e-6)
+        self.q_b_proj = nn.Linear(rq, self.nh * dq, bias=False)
+        self.kv_a_proj_with_mqa = nn.Linear(H, self.rkv + self.dr, bias=False)
+        self.kv_a_layernorm = RMSNorm(self.rkv, 1e-6)
+        self.kv_b_proj = nn.Linear(self.rkv, self.nh * (self.dn + self.dv), bias=False)
+        self.o_proj = nn.Linear(self.nh * self.dv, H, bias=False)
+        self.scale = dq ** -0.5
+
+    def forward(self, x, cos, sin):
+        B, T, _ = x.shape
+        q = self.q_b_proj(self.q_a_layernorm(self.q_a_proj(x))).view(B, T, self.nh, -1).transpose(1, 2)
+        q_nope, q_pe = q.split([self.dn, self.dr], dim=-1)
+        ckv, k_pe = self.kv_a_proj_with_mqa(x).split([self.rkv, self.dr], dim=-1)
+        kv = self.kv_b_proj(self.kv_a_layernorm(ckv)).view(B, T, self.nh, -1).transpose(1, 2)
+        k_nope, v = kv.split([self.dn, self.dv], dim=-1)
+        q = torch.cat([q_nope, rope(q_pe, cos, sin)], dim=-1)
+        k_pe = rope(k_pe.unsqueeze(1), cos, sin).expand(B, self.nh, T, self.dr)
+        k = torch.cat([k_nope, k_pe], dim=-1)
+        s = (q @ k.transpose(-1, -2)) * self.scale
+        mask = torch.full((T, T), float("-inf")).triu(1)
+        o = torch.softmax(s + mask, dim=-1) @ v
+        return self.o_proj(o.transpose(1, 2).reshape(B, T, -1))
+
+
+class MLP(nn.Module):
+    def __init__(self, H, I):
+        super().__init__()
+        self.gate_proj = nn.Linear(H, I, bias=False)
+        self.up_proj = nn.Linear(H, I, bias=False)
+        self.down_proj = nn.Linear(I, H, bias=False)
+
+    def forward(self, x):
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class MoE(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        H, E = c["hidden_size"], c["n_routed_experts"]
+        self.E, self.K, self.G, self.Gk = E, c["num_experts_per_tok"], c["n_group"], c["topk_group"]
+        self.rsf = c["routed_scaling_factor"]
+        self.gate = nn.Linear(H, E, bias=False)
+        self.register_buffer("e_score_correction_bias", torch.zeros(E))
+        self.experts = nn.ModuleList(MLP(H, c["moe_intermediate_size"]) for _ in range(E))
+        self.shared_experts = MLP(H, c["moe_intermediate_size"] * c["n_shared_experts"])
+
+    def forward(self, x):
+        shape = x.shape
+        x = x.view(-1, shape[-1])
+        s = torch.sigmoid(self.gate(x))
+        with torch.no_grad():
+            c = s + self.e_score_correction_bias
+            g = c.view(-1, self.G, self.E // self.G).topk(2, dim=-1).values.sum(-1)
+            keep = torch.zeros_like(g).scatter_(1, g.topk(self.Gk, dim=-1).indices, 1.0)
+            keep = keep.repeat_interleave(self.E // self.G, dim=1)
+            idx = c.masked_fill(keep == 0, float("-inf")).topk(self.K, dim=-1).indices
+        w = s.gather(1, idx)
+        w = w / w.sum(-1, keepdim=True) * self.rsf
+        y = self.shared_experts(x)
+        for e in range(self.E):
+            tok, slot = (idx == e).nonzero(as_tuple=True)
+            if tok.numel():
+                y = y.index_add(0, tok, self.experts[e](x[tok]) * w[tok, slot].unsqueeze(-1))
+        return y.view(shape)
+
+
+class Block(nn.Module):
+    def __init__(self, c, layer):
+        super().__init__()
+        H, eps = c["hidden_size"], c["rms_norm_eps"]
+        self.input_layernorm, self.post_attention_layernorm = RMSNorm(H, eps), RMSNorm(H, eps)
+        self.self_attn = MLA(c)
+        self.mlp = MLP(H, c["intermediate_size"]) if layer < c["first_k_dense_replace"] else MoE(c)
+
+    def forward(self, h, cos, sin):
+        h = h + self.self_attn(self.input_layernorm(h), cos, sin)
+        return h + self.mlp(self.post_attention_layernorm(h))
+
+
+class Model(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(c["vocab_size"], c["hidden_size"])
+        self.layers = nn.ModuleList(Block(c, l) for l in range(c["num_hidden_layers"]))
+        self.norm = RMSNorm(c["hidden_size"], c["rms_norm_eps"])
+        self.lm_head = nn.Linear(c["hidden_size"], c["vocab_size"], bias=False)
+        dr, theta = c["qk_rope_head_dim"], c["rope_theta"]
+        self.inv_freq = theta ** (-torch.arange(0, dr, 2, dtype=torch.float64) / dr)
+
+    def forward(self, rows):
+        x, y = rows[:, :-1], rows[:, 1:]
+        T = x.shape[1]
+        ang = torch.arange(T, dtype=torch.float64)[:, None] * self.inv_freq[None, :]
+        cos, sin = ang.cos().float(), ang.sin().float()
+        h = self.embed_tokens(x)
+        for layer in self.layers:
+            h = layer(h, cos, sin)
+        logits = self.lm_head(self.norm(h))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--seq-len", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=8)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    c = json.load(open(a.model))
+    m = Model(c)
+    for p in m.parameters():
+        if p.dim() >= 2:
+            nn.init.normal_(p, std=c["initializer_range"])
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
+    times = []
+    for s in range(a.warmup + a.steps):
+        rows = torch.randint(0, c["vocab_size"], (a.batch, a.seq_len + 1))
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = m(rows)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+        if s >= a.warmup:
+            times.append(time.perf_counter() - t0)
+    tok = a.batch * a.seq_len
+    print(json.dumps({"impl": "pytorch-" + torch.__version__, "threads": a.threads,
+                      "tokens_per_s": tok * len(times) / sum(times), "median_step_s": sorted(times)[len(times) // 2],
+                      "final_loss": loss.item()}))
+
+
+if __name__ == "__main__":
+    main()
