@@ -89,6 +89,11 @@ public final class QuantizedMatrix {
                         amax = Math.max(amax, Math.abs(x[i]));
                     }
                 }
+                if (!Float.isFinite(amax)) {
+                    throw new IllegalArgumentException("cannot quantize to FP8: NaN or Inf in the tile at rows ["
+                            + r0 + ", " + r1 + "), columns [" + c0 + ", " + c1 + ") of a [" + rows + ", " + cols
+                            + "] tensor; the step diverged (lower the learning rate, check the data)");
+                }
                 float s = scaleFor(amax, powerOfTwoScales);
                 scales[tr * sCols + tc] = s;
                 for (int r = r0; r < r1; r++) {
