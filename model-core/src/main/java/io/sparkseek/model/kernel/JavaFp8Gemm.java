@@ -1,0 +1,286 @@
+package io.sparkseek.model.kernel;
+
+import io.sparkseek.model.fp8.Fp8Gemm;
+import io.sparkseek.model.fp8.QuantizedMatrix;
+import java.util.Arrays;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fast CPU path of the block-scaled FP8 GEMMs (spec §8.3–§8.4) with the Vector API: same operands, groupings and
+ * results as the scalar reference {@link Fp8Gemm} with {@link Fp8Gemm.Accumulation#DEFAULT} (promotion every 128,
+ * fp32 sums), <b>bit for bit</b>.
+ *
+ * <p>Algorithm (INFRA.md: decode while packing, K block = scale group): the inner dimension runs in chunks of 128
+ * (one scale group). For each chunk, the E4M3 codes of both operands are decoded to float (×1, no scale: exact)
+ * into packed panels, A into {@value #MR}-row panels and B into {@code NR = 2·VL}-column panels, together with
+ * the chunk's group scales of each row and column. A register-blocked micro-kernel then forms the chunk partials
+ * as FMA chains in order of the inner index starting from zero, and promotes them into C:
+ * {@code c += (sa · sb) · partial} (multiply, multiply, add; no fusion). Since every product of two E4M3 values is
+ * exact in fp32, {@code fma(a, b, acc)} rounds exactly like the reference's {@code acc + a·b}, and the chunks are
+ * promoted in the same order, so each element equals {@link Fp8Gemm}'s. Work is split over whole row panels of C
+ * only, so results never depend on the thread count.
+ */
+public final class JavaFp8Gemm {
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int VL = S.length();
+    /** Rows of the micro-tile. */
+    static final int MR = 8;
+    /** Columns of the micro-tile: two vectors. */
+    static final int NR = 2 * VL;
+    /** Inner-dimension block = one scale group = the promotion interval. */
+    static final int KC = QuantizedMatrix.GROUP_SIZE;
+    /** Rows of A packed at once (multiple of MR). */
+    static final int MC = 128;
+    /** Columns of B packed at once (multiple of NR and of 128). */
+    static final int NC = 1024;
+    /** Below this many flops a product runs on the calling thread. */
+    static final long PAR_MIN_FLOPS = 1L << 22;
+
+    private static final float[] LUT = new float[256];
+
+    static {
+        for (int i = 0; i < 256; i++) {
+            LUT[i] = QuantizedMatrix.FORMAT.decode(i);
+        }
+    }
+
+    private static final float[] ZERO_ROW = new float[NR];
+
+    /** Per-thread packing buffers. */
+    static final class Workspace {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[NC * KC];
+        final float[] sa = new float[MC];
+        final float[] sb = new float[NC];
+        final float[] tile = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private JavaFp8Gemm() {
+    }
+
+    /** Y[M,N] = X·Wᵀ; x: [M,K] in 1×128 tiles, w: [N,K] in 128×128 blocks; returns row-major Y. */
+    public static float[] fprop(ComputePool pool, QuantizedMatrix x, QuantizedMatrix w) {
+        requireTiles("fprop X", x, 1, KC);
+        requireTiles("fprop W", w, KC, KC);
+        requireInner("fprop", "X cols", x.cols(), "W cols", w.cols());
+        return gemm(pool, Op.of(x, true), Op.of(w, true), x.rows(), w.rows(), x.cols());
+    }
+
+    /** dX[M,K] = dY·W; dy: [M,N] in 1×128 tiles along N, w: [N,K] in 128×128 blocks; returns row-major dX. */
+    public static float[] dgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix w) {
+        requireTiles("dgrad dY", dy, 1, KC);
+        requireTiles("dgrad W", w, KC, KC);
+        requireInner("dgrad", "dY cols", dy.cols(), "W rows", w.rows());
+        return gemm(pool, Op.of(dy, true), Op.of(w, false), dy.rows(), w.cols(), dy.cols());
+    }
+
+    /** dW[N,K] = dYᵀ·X; dy: [M,N] and x: [M,K], both in 128×1 tiles along tokens M; returns row-major dW. */
+    public static float[] wgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix x) {
+        requireTiles("wgrad dY", dy, KC, 1);
+        requireTiles("wgrad X", x, KC, 1);
+        requireInner("wgrad", "dY rows", dy.rows(), "X rows", x.rows());
+        return gemm(pool, Op.of(dy, false), Op.of(x, false), dy.cols(), x.cols(), dy.rows());
+    }
+
+    /**
+     * An operand read as {@code op(outer, p)}, p the inner index: element at {@code codes[outer·os + p·ps]}; its
+     * scale from the tile holding (outer, p), in matrix coordinates per {@code innerIsCols}.
+     */
+    private record Op(QuantizedMatrix q, boolean innerIsCols, int os, int ps) {
+
+        static Op of(QuantizedMatrix q, boolean innerIsCols) {
+            Objects.requireNonNull(q, "operand");
+            return innerIsCols ? new Op(q, true, q.cols(), 1) : new Op(q, false, 1, q.cols());
+        }
+
+        float scale(int outer, int p) {
+            return innerIsCols ? q.scale(outer / q.tileRows(), p / q.tileCols())
+                    : q.scale(p / q.tileRows(), outer / q.tileCols());
+        }
+
+        /**
+         * Decodes op(o0 + r, p0 + p) for r &lt; n, p &lt; kc into dst[d + (r / w)·w·kc + p·w + r % w] (panels of
+         * width w), rows past n up to a multiple of w zero; scales of the chunk into sc[r] (0 past n).
+         */
+        void pack(int o0, int n, int p0, int kc, int w, float[] dst, float[] sc) {
+            byte[] codes = q.codes();
+            int padded = (n + w - 1) / w * w;
+            for (int r = 0; r < padded; r++) {
+                int d = (r / w) * w * kc + r % w;
+                if (r < n) {
+                    sc[r] = scale(o0 + r, p0);
+                    int s = (o0 + r) * os + p0 * ps;
+                    for (int p = 0; p < kc; p++, s += ps, d += w) {
+                        dst[d] = LUT[codes[s] & 0xFF];
+                    }
+                } else {
+                    sc[r] = 0f;
+                    for (int p = 0; p < kc; p++, d += w) {
+                        dst[d] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] gemm(ComputePool pool, Op a, Op b, int m, int n, int k) {
+        float[] c = new float[m * n];
+        if (m == 0 || n == 0 || k == 0) {
+            return c;
+        }
+        int mPanels = (m + MR - 1) / MR;
+        boolean parallel = pool.threads() > 1 && 2L * m * n * k >= PAR_MIN_FLOPS;
+        if (parallel) {
+            pool.parallelFor(mPanels, 1, (lo, hi) -> blocked(a, b, lo * MR, Math.min(m, hi * MR), n, k, c));
+        } else {
+            blocked(a, b, 0, m, n, k, c);
+        }
+        return c;
+    }
+
+    /** C[m0:m1, :] with this thread's buffers. */
+    private static void blocked(Op a, Op b, int m0, int m1, int n, int k, float[] c) {
+        Workspace ws = WORKSPACE.get();
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                b.pack(jc, nc, pc, kc, NR, ws.b, ws.sb);
+                for (int ic = m0; ic < m1; ic += MC) {
+                    int mc = Math.min(MC, m1 - ic);
+                    a.pack(ic, mc, pc, kc, MR, ws.a, ws.sa);
+                    macro(kc, mc, nc, ws, c, ic * n + jc, n);
+                }
+            }
+        }
+    }
+
+    private static void macro(int kc, int mc, int nc, Workspace ws, float[] c, int cBase, int ldc) {
+        float[] tile = ws.tile;
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int bo = jr * kc;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                int ao = ir * kc;
+                int co = cBase + ir * ldc + jr;
+                if (mr == MR && nr == NR) {
+                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, c, co, ldc);
+                } else {
+                    // Partial tile: promote into a scratch tile holding the valid part of C, copy it back.
+                    Arrays.fill(tile, 0f);
+                    for (int r = 0; r < mr; r++) {
+                        System.arraycopy(c, co + r * ldc, tile, r * NR, nr);
+                    }
+                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, tile, 0, NR);
+                    for (int r = 0; r < mr; r++) {
+                        System.arraycopy(tile, r * NR, c, co + r * ldc, nr);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * One chunk on an 8 × 2VL tile: partial(r, j) = FMA chain over p &lt; kc of A(r, p)·B(p, j) from zero, with
+     * A(r, p) = ap[ao + p·MR + r] and B(p, j) = bp[bo + p·NR + j]; then c(r, j) += (sa[r] · sb[j]) · partial.
+     */
+    static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] sa, int sao, float[] sb, int sbo,
+                       float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, ZERO_ROW, 0);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + VL);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            ao += MR;
+            bo += NR;
+        }
+        // Promotion: c + (sa·sb)·partial, the scale product as exactly-typed receiver (see CpuGemm.kernelP2).
+        FloatVector sb0 = FloatVector.fromArray(S, sb, sbo);
+        FloatVector sb1 = FloatVector.fromArray(S, sb, sbo + VL);
+        FloatVector s;
+        int o = co;
+        s = FloatVector.broadcast(S, sa[sao]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c00)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c01)).intoArray(c, o + VL);
+        o += ldc;
+        s = FloatVector.broadcast(S, sa[sao + 1]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c10)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c11)).intoArray(c, o + VL);
+        o += ldc;
+        s = FloatVector.broadcast(S, sa[sao + 2]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c20)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c21)).intoArray(c, o + VL);
+        o += ldc;
+        s = FloatVector.broadcast(S, sa[sao + 3]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c30)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c31)).intoArray(c, o + VL);
+        o += ldc;
+        s = FloatVector.broadcast(S, sa[sao + 4]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c40)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c41)).intoArray(c, o + VL);
+        o += ldc;
+        s = FloatVector.broadcast(S, sa[sao + 5]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c50)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c51)).intoArray(c, o + VL);
+        o += ldc;
+        s = FloatVector.broadcast(S, sa[sao + 6]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c60)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c61)).intoArray(c, o + VL);
+        o += ldc;
+        s = FloatVector.broadcast(S, sa[sao + 7]);
+        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c70)).intoArray(c, o);
+        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c71)).intoArray(c, o + VL);
+    }
+
+    private static void requireTiles(String what, QuantizedMatrix q, int tileRows, int tileCols) {
+        Objects.requireNonNull(q, what);
+        if (q.tileRows() != tileRows || q.tileCols() != tileCols) {
+            throw new IllegalArgumentException(what + " must be quantized in " + tileRows + "x" + tileCols
+                    + " tiles, got " + q.tileRows() + "x" + q.tileCols());
+        }
+    }
+
+    private static void requireInner(String gemm, String aName, int aInner, String bName, int bInner) {
+        if (aInner != bInner) {
+            throw new IllegalArgumentException(
+                    gemm + ": inner dimensions differ: " + aName + " = " + aInner + ", " + bName + " = " + bInner);
+        }
+    }
+}
