@@ -112,7 +112,31 @@ public final class JavaFp8Gemm {
             int padded = (n + w - 1) / w * w;
             for (int r = 0; r < padded; r++) {
                 int d = (r / w) * w * kc + r % w;
-                if (r < n) {
+                if (r % 8 == 0 && r + 8 <= n) {
+                    // Eight rows at once: one pass over p, eight consecutive stores per p.
+                    for (int t = 0; t < 8; t++) {
+                        sc[r + t] = scale(o0 + r + t, p0);
+                    }
+                    int s = (o0 + r) * os + p0 * ps;
+                    int s1 = s + os;
+                    int s2 = s + 2 * os;
+                    int s3 = s + 3 * os;
+                    int s4 = s + 4 * os;
+                    int s5 = s + 5 * os;
+                    int s6 = s + 6 * os;
+                    int s7 = s + 7 * os;
+                    for (int p = 0, e = 0; p < kc; p++, e += ps, d += w) {
+                        dst[d] = LUT[codes[s + e] & 0xFF];
+                        dst[d + 1] = LUT[codes[s1 + e] & 0xFF];
+                        dst[d + 2] = LUT[codes[s2 + e] & 0xFF];
+                        dst[d + 3] = LUT[codes[s3 + e] & 0xFF];
+                        dst[d + 4] = LUT[codes[s4 + e] & 0xFF];
+                        dst[d + 5] = LUT[codes[s5 + e] & 0xFF];
+                        dst[d + 6] = LUT[codes[s6 + e] & 0xFF];
+                        dst[d + 7] = LUT[codes[s7 + e] & 0xFF];
+                    }
+                    r += 7;
+                } else if (r < n) {
                     sc[r] = scale(o0 + r, p0);
                     int s = (o0 + r) * os + p0 * ps;
                     for (int p = 0; p < kc; p++, s += ps, d += w) {
@@ -154,13 +178,14 @@ public final class JavaFp8Gemm {
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     a.pack(ic, mc, pc, kc, MR, ws.a, ws.sa);
-                    macro(kc, mc, nc, ws, c, ic * n + jc, n);
+                    macro(kc, mc, nc, ws, c, ic * n + jc, n, pc > 0);
                 }
             }
         }
     }
 
-    private static void macro(int kc, int mc, int nc, Workspace ws, float[] c, int cBase, int ldc) {
+    private static void macro(int kc, int mc, int nc, Workspace ws, float[] c, int cBase, int ldc,
+                              boolean load) {
         float[] tile = ws.tile;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
@@ -170,14 +195,14 @@ public final class JavaFp8Gemm {
                 int ao = ir * kc;
                 int co = cBase + ir * ldc + jr;
                 if (mr == MR && nr == NR) {
-                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, c, co, ldc);
+                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, c, co, ldc, load);
                 } else {
                     // Partial tile: promote into a scratch tile holding the valid part of C, copy it back.
                     Arrays.fill(tile, 0f);
                     for (int r = 0; r < mr; r++) {
                         System.arraycopy(c, co + r * ldc, tile, r * NR, nr);
                     }
-                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, tile, 0, NR);
+                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, tile, 0, NR, load);
                     for (int r = 0; r < mr; r++) {
                         System.arraycopy(tile, r * NR, c, co + r * ldc, nr);
                     }
@@ -191,7 +216,7 @@ public final class JavaFp8Gemm {
      * A(r, p) = ap[ao + p·MR + r] and B(p, j) = bp[bo + p·NR + j]; then c(r, j) += (sa[r] · sb[j]) · partial.
      */
     static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] sa, int sao, float[] sb, int sbo,
-                       float[] c, int co, int ldc) {
+                       float[] c, int co, int ldc, boolean load) {
         FloatVector c00 = FloatVector.fromArray(S, ZERO_ROW, 0);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -235,38 +260,42 @@ public final class JavaFp8Gemm {
         FloatVector sb0 = FloatVector.fromArray(S, sb, sbo);
         FloatVector sb1 = FloatVector.fromArray(S, sb, sbo + VL);
         FloatVector s;
-        int o = co;
-        s = FloatVector.broadcast(S, sa[sao]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c00)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c01)).intoArray(c, o + VL);
-        o += ldc;
+        // The first chunk adds to zero (as the reference does) without reading the cold C.
+        float[] src = load ? c : ZERO_ROW;
+        int so = load ? co : 0;
+        int sld = load ? ldc : 0;
+        s = FloatVector.broadcast(S, sa[sao + 0]);
+        FloatVector.fromArray(S, src, so + 0 * sld).add(s.mul(sb0).mul(c00)).intoArray(c, co + 0 * ldc);
+        FloatVector.fromArray(S, src, so + 0 * sld + VL).add(s.mul(sb1).mul(c01))
+                .intoArray(c, co + 0 * ldc + VL);
         s = FloatVector.broadcast(S, sa[sao + 1]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c10)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c11)).intoArray(c, o + VL);
-        o += ldc;
+        FloatVector.fromArray(S, src, so + 1 * sld).add(s.mul(sb0).mul(c10)).intoArray(c, co + 1 * ldc);
+        FloatVector.fromArray(S, src, so + 1 * sld + VL).add(s.mul(sb1).mul(c11))
+                .intoArray(c, co + 1 * ldc + VL);
         s = FloatVector.broadcast(S, sa[sao + 2]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c20)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c21)).intoArray(c, o + VL);
-        o += ldc;
+        FloatVector.fromArray(S, src, so + 2 * sld).add(s.mul(sb0).mul(c20)).intoArray(c, co + 2 * ldc);
+        FloatVector.fromArray(S, src, so + 2 * sld + VL).add(s.mul(sb1).mul(c21))
+                .intoArray(c, co + 2 * ldc + VL);
         s = FloatVector.broadcast(S, sa[sao + 3]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c30)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c31)).intoArray(c, o + VL);
-        o += ldc;
+        FloatVector.fromArray(S, src, so + 3 * sld).add(s.mul(sb0).mul(c30)).intoArray(c, co + 3 * ldc);
+        FloatVector.fromArray(S, src, so + 3 * sld + VL).add(s.mul(sb1).mul(c31))
+                .intoArray(c, co + 3 * ldc + VL);
         s = FloatVector.broadcast(S, sa[sao + 4]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c40)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c41)).intoArray(c, o + VL);
-        o += ldc;
+        FloatVector.fromArray(S, src, so + 4 * sld).add(s.mul(sb0).mul(c40)).intoArray(c, co + 4 * ldc);
+        FloatVector.fromArray(S, src, so + 4 * sld + VL).add(s.mul(sb1).mul(c41))
+                .intoArray(c, co + 4 * ldc + VL);
         s = FloatVector.broadcast(S, sa[sao + 5]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c50)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c51)).intoArray(c, o + VL);
-        o += ldc;
+        FloatVector.fromArray(S, src, so + 5 * sld).add(s.mul(sb0).mul(c50)).intoArray(c, co + 5 * ldc);
+        FloatVector.fromArray(S, src, so + 5 * sld + VL).add(s.mul(sb1).mul(c51))
+                .intoArray(c, co + 5 * ldc + VL);
         s = FloatVector.broadcast(S, sa[sao + 6]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c60)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c61)).intoArray(c, o + VL);
-        o += ldc;
+        FloatVector.fromArray(S, src, so + 6 * sld).add(s.mul(sb0).mul(c60)).intoArray(c, co + 6 * ldc);
+        FloatVector.fromArray(S, src, so + 6 * sld + VL).add(s.mul(sb1).mul(c61))
+                .intoArray(c, co + 6 * ldc + VL);
         s = FloatVector.broadcast(S, sa[sao + 7]);
-        FloatVector.fromArray(S, c, o).add(s.mul(sb0).mul(c70)).intoArray(c, o);
-        FloatVector.fromArray(S, c, o + VL).add(s.mul(sb1).mul(c71)).intoArray(c, o + VL);
+        FloatVector.fromArray(S, src, so + 7 * sld).add(s.mul(sb0).mul(c70)).intoArray(c, co + 7 * ldc);
+        FloatVector.fromArray(S, src, so + 7 * sld + VL).add(s.mul(sb1).mul(c71))
+                .intoArray(c, co + 7 * ldc + VL);
     }
 
     private static void requireTiles(String what, QuantizedMatrix q, int tileRows, int tileCols) {
