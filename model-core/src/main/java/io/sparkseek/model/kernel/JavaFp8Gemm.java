@@ -35,7 +35,9 @@ public final class JavaFp8Gemm {
     /** Rows of A packed at once (multiple of MR). */
     static final int MC = 128;
     /** Columns of B packed at once (multiple of NR and of 128). */
-    static final int NC = 1024;
+    static final int NC = 512;
+    /** Chunks packed at once: a tile of C runs them back to back while it is in L1. */
+    static final int CH = 2;
     /** Below this many flops a product runs on the calling thread. */
     static final long PAR_MIN_FLOPS = 1L << 22;
 
@@ -51,10 +53,10 @@ public final class JavaFp8Gemm {
 
     /** Per-thread packing buffers. */
     static final class Workspace {
-        final float[] a = new float[MC * KC];
-        final float[] b = new float[NC * KC];
-        final float[] sa = new float[MC];
-        final float[] sb = new float[NC];
+        final float[] a = new float[CH * MC * KC];
+        final float[] b = new float[CH * NC * KC];
+        final float[] sa = new float[CH * MC];
+        final float[] sb = new float[CH * NC];
         final float[] tile = new float[MR * NR];
     }
 
@@ -105,17 +107,17 @@ public final class JavaFp8Gemm {
 
         /**
          * Decodes op(o0 + r, p0 + p) for r &lt; n, p &lt; kc into dst[d + (r / w)·w·kc + p·w + r % w] (panels of
-         * width w), rows past n up to a multiple of w zero; scales of the chunk into sc[r] (0 past n).
+         * width w) + dOff, rows past n up to a multiple of w zero; scales of the chunk into sc[sOff + r] (0 past n).
          */
-        void pack(int o0, int n, int p0, int kc, int w, float[] dst, float[] sc) {
+        void pack(int o0, int n, int p0, int kc, int w, float[] dst, int dOff, float[] sc, int sOff) {
             byte[] codes = q.codes();
             int padded = (n + w - 1) / w * w;
             for (int r = 0; r < padded; r++) {
-                int d = (r / w) * w * kc + r % w;
+                int d = dOff + (r / w) * w * kc + r % w;
                 if (r % 8 == 0 && r + 8 <= n) {
                     // Eight rows at once: one pass over p, eight consecutive stores per p.
                     for (int t = 0; t < 8; t++) {
-                        sc[r + t] = scale(o0 + r + t, p0);
+                        sc[sOff + r + t] = scale(o0 + r + t, p0);
                     }
                     int s = (o0 + r) * os + p0 * ps;
                     int s1 = s + os;
@@ -137,13 +139,13 @@ public final class JavaFp8Gemm {
                     }
                     r += 7;
                 } else if (r < n) {
-                    sc[r] = scale(o0 + r, p0);
+                    sc[sOff + r] = scale(o0 + r, p0);
                     int s = (o0 + r) * os + p0 * ps;
                     for (int p = 0; p < kc; p++, s += ps, d += w) {
                         dst[d] = LUT[codes[s] & 0xFF];
                     }
                 } else {
-                    sc[r] = 0f;
+                    sc[sOff + r] = 0f;
                     for (int p = 0; p < kc; p++, d += w) {
                         dst[d] = 0f;
                     }
@@ -172,37 +174,54 @@ public final class JavaFp8Gemm {
         Workspace ws = WORKSPACE.get();
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                b.pack(jc, nc, pc, kc, NR, ws.b, ws.sb);
+            for (int pc = 0; pc < k; pc += CH * KC) {
+                int nch = Math.min(CH, (k - pc + KC - 1) / KC);
+                for (int ch = 0; ch < nch; ch++) {
+                    int p0 = pc + ch * KC;
+                    b.pack(jc, nc, p0, Math.min(KC, k - p0), NR, ws.b, ch * NC * KC, ws.sb, ch * NC);
+                }
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
-                    a.pack(ic, mc, pc, kc, MR, ws.a, ws.sa);
-                    macro(kc, mc, nc, ws, c, ic * n + jc, n, pc > 0);
+                    for (int ch = 0; ch < nch; ch++) {
+                        int p0 = pc + ch * KC;
+                        a.pack(ic, mc, p0, Math.min(KC, k - p0), MR, ws.a, ch * MC * KC, ws.sa, ch * MC);
+                    }
+                    macro(pc, k, nch, mc, nc, ws, c, ic * n + jc, n);
                 }
             }
         }
     }
 
-    private static void macro(int kc, int mc, int nc, Workspace ws, float[] c, int cBase, int ldc,
-                              boolean load) {
+    /** Chunks pc, pc+128, ... (nch of them, in order) on every tile of one mc × nc block of C. */
+    private static void macro(int pc, int k, int nch, int mc, int nc, Workspace ws, float[] c, int cBase,
+                              int ldc) {
         float[] tile = ws.tile;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int bo = jr * kc;
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                int ao = ir * kc;
                 int co = cBase + ir * ldc + jr;
-                if (mr == MR && nr == NR) {
-                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, c, co, ldc, load);
-                } else {
+                boolean full = mr == MR && nr == NR;
+                if (!full) {
                     // Partial tile: promote into a scratch tile holding the valid part of C, copy it back.
                     Arrays.fill(tile, 0f);
                     for (int r = 0; r < mr; r++) {
                         System.arraycopy(c, co + r * ldc, tile, r * NR, nr);
                     }
-                    kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ir, ws.sb, jr, tile, 0, NR, load);
+                }
+                for (int ch = 0; ch < nch; ch++) {
+                    int p0 = pc + ch * KC;
+                    int kc = Math.min(KC, k - p0);
+                    int ao = ch * MC * KC + ir * kc;
+                    int bo = ch * NC * KC + jr * kc;
+                    if (full) {
+                        kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, c, co, ldc, p0 > 0);
+                    } else {
+                        kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, tile, 0, NR,
+                                p0 > 0);
+                    }
+                }
+                if (!full) {
                     for (int r = 0; r < mr; r++) {
                         System.arraycopy(tile, r * NR, c, co + r * ldc, nr);
                     }
