@@ -212,7 +212,8 @@ public final class Fp8Gemm {
         return Float.intBitsToFloat(raw & ~mask);
     }
 
-    private static void requireTiles(String what, QuantizedMatrix q, int tileRows, int tileCols) {
+    /** Precondition shared with the fast kernels: {@code q} is quantized in {@code tileRows × tileCols} tiles. */
+    public static void requireTiles(String what, QuantizedMatrix q, int tileRows, int tileCols) {
         Objects.requireNonNull(q, what);
         if (q.tileRows() != tileRows || q.tileCols() != tileCols) {
             throw new IllegalArgumentException(what + " must be quantized in " + tileRows + "x" + tileCols
@@ -220,7 +221,8 @@ public final class Fp8Gemm {
         }
     }
 
-    private static void requireInner(String gemm, String aName, int aInner, String bName, int bInner) {
+    /** Precondition shared with the fast kernels: both operands have the same inner dimension. */
+    public static void requireInner(String gemm, String aName, int aInner, String bName, int bInner) {
         if (aInner != bInner) {
             throw new IllegalArgumentException(
                     gemm + ": inner dimensions differ: " + aName + " = " + aInner + ", " + bName + " = " + bInner);

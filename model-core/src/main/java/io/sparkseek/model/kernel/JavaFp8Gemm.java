@@ -67,25 +67,25 @@ public final class JavaFp8Gemm {
 
     /** Y[M,N] = X·Wᵀ; x: [M,K] in 1×128 tiles, w: [N,K] in 128×128 blocks; returns row-major Y. */
     public static float[] fprop(ComputePool pool, QuantizedMatrix x, QuantizedMatrix w) {
-        requireTiles("fprop X", x, 1, KC);
-        requireTiles("fprop W", w, KC, KC);
-        requireInner("fprop", "X cols", x.cols(), "W cols", w.cols());
+        Fp8Gemm.requireTiles("fprop X", x, 1, KC);
+        Fp8Gemm.requireTiles("fprop W", w, KC, KC);
+        Fp8Gemm.requireInner("fprop", "X cols", x.cols(), "W cols", w.cols());
         return gemm(pool, Op.of(x, true), Op.of(w, true), x.rows(), w.rows(), x.cols());
     }
 
     /** dX[M,K] = dY·W; dy: [M,N] in 1×128 tiles along N, w: [N,K] in 128×128 blocks; returns row-major dX. */
     public static float[] dgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix w) {
-        requireTiles("dgrad dY", dy, 1, KC);
-        requireTiles("dgrad W", w, KC, KC);
-        requireInner("dgrad", "dY cols", dy.cols(), "W rows", w.rows());
+        Fp8Gemm.requireTiles("dgrad dY", dy, 1, KC);
+        Fp8Gemm.requireTiles("dgrad W", w, KC, KC);
+        Fp8Gemm.requireInner("dgrad", "dY cols", dy.cols(), "W rows", w.rows());
         return gemm(pool, Op.of(dy, true), Op.of(w, false), dy.rows(), w.cols(), dy.cols());
     }
 
     /** dW[N,K] = dYᵀ·X; dy: [M,N] and x: [M,K], both in 128×1 tiles along tokens M; returns row-major dW. */
     public static float[] wgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix x) {
-        requireTiles("wgrad dY", dy, KC, 1);
-        requireTiles("wgrad X", x, KC, 1);
-        requireInner("wgrad", "dY rows", dy.rows(), "X rows", x.rows());
+        Fp8Gemm.requireTiles("wgrad dY", dy, KC, 1);
+        Fp8Gemm.requireTiles("wgrad X", x, KC, 1);
+        Fp8Gemm.requireInner("wgrad", "dY rows", dy.rows(), "X rows", x.rows());
         return gemm(pool, Op.of(dy, false), Op.of(x, false), dy.cols(), x.cols(), dy.rows());
     }
 
@@ -315,20 +315,5 @@ public final class JavaFp8Gemm {
         FloatVector.fromArray(S, src, so + 7 * sld).add(s.mul(sb0).mul(c70)).intoArray(c, co + 7 * ldc);
         FloatVector.fromArray(S, src, so + 7 * sld + VL).add(s.mul(sb1).mul(c71))
                 .intoArray(c, co + 7 * ldc + VL);
-    }
-
-    private static void requireTiles(String what, QuantizedMatrix q, int tileRows, int tileCols) {
-        Objects.requireNonNull(q, what);
-        if (q.tileRows() != tileRows || q.tileCols() != tileCols) {
-            throw new IllegalArgumentException(what + " must be quantized in " + tileRows + "x" + tileCols
-                    + " tiles, got " + q.tileRows() + "x" + q.tileCols());
-        }
-    }
-
-    private static void requireInner(String gemm, String aName, int aInner, String bName, int bInner) {
-        if (aInner != bInner) {
-            throw new IllegalArgumentException(
-                    gemm + ": inner dimensions differ: " + aName + " = " + aInner + ", " + bName + " = " + bInner);
-        }
     }
 }
