@@ -60,22 +60,22 @@ public final class QuantizedMatrix {
     }
 
     /**
-     * Quantizes row-major {@code x[rows * cols]} in {@code tileRows × tileCols} tiles (spec §8.2).
+     * Quantizes row-major {@code x[0, rows * cols)} (a longer buffer is fine) in {@code tileRows × tileCols} tiles (spec §8.2).
      *
      * @param powerOfTwoScales round each scale up to a power of two (ue8m0), so that {@code |x / s| ≤ 448} still holds
      */
     public static QuantizedMatrix quantize(float[] x, int rows, int cols, int tileRows, int tileCols,
             boolean powerOfTwoScales) {
-        if (rows < 0 || cols < 0 || x.length != (long) rows * cols) {
+        if (rows < 0 || cols < 0 || x.length < (long) rows * cols) {
             throw new IllegalArgumentException("input has " + x.length + " elements, expected [" + rows + ", " + cols
-                    + "] = " + (long) rows * cols);
+                    + "] = " + (long) rows * cols + " (elements past that are ignored)");
         }
         if (tileRows <= 0 || tileCols <= 0) {
             throw new IllegalArgumentException("tile " + tileRows + "x" + tileCols + " must be positive");
         }
         int sRows = ceilDiv(rows, tileRows);
         int sCols = ceilDiv(cols, tileCols);
-        byte[] codes = new byte[x.length];
+        byte[] codes = new byte[rows * cols];
         float[] scales = new float[sRows * sCols];
         for (int tr = 0; tr < sRows; tr++) {
             int r0 = tr * tileRows;

@@ -67,26 +67,47 @@ public final class JavaFp8Gemm {
 
     /** Y[M,N] = X·Wᵀ; x: [M,K] in 1×128 tiles, w: [N,K] in 128×128 blocks; returns row-major Y. */
     public static float[] fprop(ComputePool pool, QuantizedMatrix x, QuantizedMatrix w) {
+        float[] y = new float[x.rows() * w.rows()];
+        fprop(pool, x, w, y);
+        return y;
+    }
+
+    /** As {@link #fprop(ComputePool, QuantizedMatrix, QuantizedMatrix)}, into {@code y[0, M·N)} (overwritten). */
+    public static void fprop(ComputePool pool, QuantizedMatrix x, QuantizedMatrix w, float[] y) {
         Fp8Gemm.requireTiles("fprop X", x, 1, KC);
         Fp8Gemm.requireTiles("fprop W", w, KC, KC);
         Fp8Gemm.requireInner("fprop", "X cols", x.cols(), "W cols", w.cols());
-        return gemm(pool, Op.of(x, true), Op.of(w, true), x.rows(), w.rows(), x.cols());
+        gemm(pool, Op.of(x, true), Op.of(w, true), x.rows(), w.rows(), x.cols(), y);
     }
 
     /** dX[M,K] = dY·W; dy: [M,N] in 1×128 tiles along N, w: [N,K] in 128×128 blocks; returns row-major dX. */
     public static float[] dgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix w) {
+        float[] dx = new float[dy.rows() * w.cols()];
+        dgrad(pool, dy, w, dx);
+        return dx;
+    }
+
+    /** As {@link #dgrad(ComputePool, QuantizedMatrix, QuantizedMatrix)}, into {@code dx[0, M·K)} (overwritten). */
+    public static void dgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix w, float[] dx) {
         Fp8Gemm.requireTiles("dgrad dY", dy, 1, KC);
         Fp8Gemm.requireTiles("dgrad W", w, KC, KC);
         Fp8Gemm.requireInner("dgrad", "dY cols", dy.cols(), "W rows", w.rows());
-        return gemm(pool, Op.of(dy, true), Op.of(w, false), dy.rows(), w.cols(), dy.cols());
+        gemm(pool, Op.of(dy, true), Op.of(w, false), dy.rows(), w.cols(), dy.cols(), dx);
     }
 
     /** dW[N,K] = dYᵀ·X; dy: [M,N] and x: [M,K], both in 128×1 tiles along tokens M; returns row-major dW. */
     public static float[] wgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix x) {
+        float[] dw = new float[dy.cols() * x.cols()];
+        wgrad(pool, dy, x, dw);
+        return dw;
+    }
+
+    /** As {@link #wgrad(ComputePool, QuantizedMatrix, QuantizedMatrix)}, into {@code dw[0, N·K)} (overwritten). */
+    public static void wgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix x, float[] dw) {
         Fp8Gemm.requireTiles("wgrad dY", dy, KC, 1);
         Fp8Gemm.requireTiles("wgrad X", x, KC, 1);
         Fp8Gemm.requireInner("wgrad", "dY rows", dy.rows(), "X rows", x.rows());
-        return gemm(pool, Op.of(dy, false), Op.of(x, false), dy.cols(), x.cols(), dy.rows());
+        gemm(pool, Op.of(dy, false), Op.of(x, false), dy.cols(), x.cols(), dy.rows(), dw);
     }
 
     /**
@@ -154,10 +175,13 @@ public final class JavaFp8Gemm {
         }
     }
 
-    private static float[] gemm(ComputePool pool, Op a, Op b, int m, int n, int k) {
-        float[] c = new float[m * n];
+    private static void gemm(ComputePool pool, Op a, Op b, int m, int n, int k, float[] c) {
+        if (c.length < (long) m * n) {
+            throw new IllegalArgumentException("output has " + c.length + " elements, needs at least " + m + "x" + n);
+        }
         if (m == 0 || n == 0 || k == 0) {
-            return c;
+            Arrays.fill(c, 0, m * n, 0f);
+            return;
         }
         int mPanels = (m + MR - 1) / MR;
         boolean parallel = pool.threads() > 1 && 2L * m * n * k >= PAR_MIN_FLOPS;
@@ -166,7 +190,6 @@ public final class JavaFp8Gemm {
         } else {
             blocked(a, b, 0, m, n, k, c);
         }
-        return c;
     }
 
     /** C[m0:m1, :] with this thread's buffers. */

@@ -1,0 +1,42 @@
+package io.sparkseek.model.kernel;
+
+import io.sparkseek.model.fp8.QuantizedMatrix;
+
+/**
+ * The CPU backend: quantization as in {@link QuantizedMatrix#quantize} and the Vector-API GEMMs of
+ * {@link JavaFp8Gemm}, both bit-identical to the scalar reference for any thread count. Stateless and thread-safe.
+ */
+public final class JavaBackend implements ComputeBackend {
+
+    /** The one instance; it holds no state (per-thread packing buffers live in {@link JavaFp8Gemm}). */
+    public static final JavaBackend INSTANCE = new JavaBackend();
+
+    private JavaBackend() {
+    }
+
+    @Override
+    public String name() {
+        return "java";
+    }
+
+    @Override
+    public QuantizedMatrix quantize(ComputePool pool, float[] x, int rows, int cols, int tileRows, int tileCols,
+                                    boolean powerOfTwoScales) {
+        return QuantizedMatrix.quantize(x, rows, cols, tileRows, tileCols, powerOfTwoScales);
+    }
+
+    @Override
+    public void fprop(ComputePool pool, QuantizedMatrix x, QuantizedMatrix w, float[] y) {
+        JavaFp8Gemm.fprop(pool, x, w, y);
+    }
+
+    @Override
+    public void dgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix w, float[] dx) {
+        JavaFp8Gemm.dgrad(pool, dy, w, dx);
+    }
+
+    @Override
+    public void wgrad(ComputePool pool, QuantizedMatrix dy, QuantizedMatrix x, float[] dw) {
+        JavaFp8Gemm.wgrad(pool, dy, x, dw);
+    }
+}
