@@ -3,6 +3,7 @@ package io.sparkseek.model.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.model.config.ModelConfig;
+import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.layer.Param;
 
@@ -68,15 +69,20 @@ public final class HfModelDir {
         model.config().write(dir.resolve(CONFIG));
     }
 
-    /** Loads config.json and the weights from {@code dir} into a new model. */
+    /** Loads config.json and the weights from {@code dir} into a new FP32 model. */
     public static DeepSeekModel load(Path dir, float balanceAlpha) throws IOException {
+        return load(dir, balanceAlpha, PrecisionPolicy.FP32);
+    }
+
+    /** Loads config.json and the weights from {@code dir} into a new model running with {@code policy}. */
+    public static DeepSeekModel load(Path dir, float balanceAlpha, PrecisionPolicy policy) throws IOException {
         Path configFile = dir.resolve(CONFIG);
         if (!Files.isRegularFile(configFile)) {
             throw new IOException(dir + ": no " + CONFIG + " (expected an HF-layout model directory or a trainer"
                     + " checkpoint: config.json + model.safetensors)");
         }
         ModelConfig cfg = ModelConfig.read(configFile);
-        DeepSeekModel model = new DeepSeekModel(cfg, balanceAlpha);
+        DeepSeekModel model = new DeepSeekModel(cfg, balanceAlpha, policy);
         loadWeights(model, dir);
         return model;
     }

@@ -1,6 +1,7 @@
 package io.sparkseek.model.layer;
 
 import io.sparkseek.model.config.ModelConfig;
+import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.kernel.ComputePool;
 
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ public final class DeepSeekModel {
     private final List<Param> params = new ArrayList<>();
     private final Map<String, Param> byName = new LinkedHashMap<>();
     private final Map<String, float[]> routerBiases = new LinkedHashMap<>();
+    private final PrecisionPolicy policy;
 
     private int batch;
     private int seqLen;
@@ -38,11 +40,18 @@ public final class DeepSeekModel {
     private double lastBalance;
     private float[] dh;
 
+    /** An FP32 model; {@code balanceAlpha} as below. */
+    public DeepSeekModel(ModelConfig cfg, float balanceAlpha) {
+        this(cfg, balanceAlpha, PrecisionPolicy.FP32);
+    }
+
     /**
      * @param balanceAlpha weight α of the complementary sequence-wise balance loss (0 disables; spec default 1e-4)
+     * @param policy       which Linears run in FP8 and on which backend (spec §8.1)
      */
-    public DeepSeekModel(ModelConfig cfg, float balanceAlpha) {
+    public DeepSeekModel(ModelConfig cfg, float balanceAlpha, PrecisionPolicy policy) {
         this.cfg = cfg;
+        this.policy = policy;
         int hidden = cfg.hiddenSize();
         embedding = new Embedding(new Param("model.embed_tokens.weight", cfg.vocabSize(), hidden));
         Rope rope = new Rope(cfg.qkRopeHeadDim(), cfg.ropeTheta(), cfg.maxPositionEmbeddings());
@@ -50,23 +59,23 @@ public final class DeepSeekModel {
         for (int l = 0; l < cfg.numHiddenLayers(); l++) {
             String prefix = "model.layers." + l;
             Mla mla = new Mla(prefix + ".self_attn", hidden, cfg.numAttentionHeads(), qLora, cfg.kvLoraRank(),
-                    cfg.qkNopeHeadDim(), cfg.qkRopeHeadDim(), cfg.vHeadDim(), rope);
+                    cfg.qkNopeHeadDim(), cfg.qkRopeHeadDim(), cfg.vHeadDim(), rope, policy);
             DecoderLayer layer;
             if (l < cfg.firstKDenseReplace()) {
                 layer = new DecoderLayer(l, hidden, cfg.rmsNormEps(), mla,
-                        new SwiGluMlp(prefix + ".mlp", hidden, cfg.intermediateSize()), null);
+                        new SwiGluMlp(prefix + ".mlp", hidden, cfg.intermediateSize(), policy), null);
             } else {
                 MoeShape shape = new MoeShape(hidden, cfg.moeIntermediateSize(), cfg.nSharedExperts(),
                         cfg.nRoutedExperts(), cfg.numExpertsPerTok(), cfg.nGroup(), cfg.topkGroup(),
                         cfg.normTopkProb(), (float) cfg.routedScalingFactor());
-                MoE moe = new MoE(prefix + ".mlp", shape, balanceAlpha);
+                MoE moe = new MoE(prefix + ".mlp", shape, balanceAlpha, policy);
                 layer = new DecoderLayer(l, hidden, cfg.rmsNormEps(), mla, null, moe);
                 routerBiases.put(prefix + ".mlp.gate.e_score_correction_bias", moe.router().bias());
             }
             layers.add(layer);
         }
         finalNorm = new RmsNorm(new Param("model.norm.weight", hidden), cfg.rmsNormEps());
-        lmHead = new Linear(new Param("lm_head.weight", cfg.vocabSize(), hidden));
+        lmHead = new Linear(new Param("lm_head.weight", cfg.vocabSize(), hidden));   // FP32 always (spec §8.1)
 
         params.add(embedding.weight());
         for (DecoderLayer layer : layers) {
@@ -79,6 +88,11 @@ public final class DeepSeekModel {
                 throw new IllegalStateException("duplicate parameter name " + p.name());
             }
         }
+    }
+
+    /** Which Linears run in FP8, on which backend. */
+    public PrecisionPolicy precision() {
+        return policy;
     }
 
     public ModelConfig config() {

@@ -1,28 +1,69 @@
 package io.sparkseek.model.layer;
 
+import io.sparkseek.model.config.PrecisionPolicy;
+import io.sparkseek.model.fp8.E5M6Tiles;
+import io.sparkseek.model.fp8.QuantizedMatrix;
+import io.sparkseek.model.kernel.ComputeBackend;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.kernel.CpuGemm;
 
 /**
- * A bias-free linear layer {@code Y = X·Wᵀ} (spec §7 "Linear"), W of shape {@code [out, in]}.
- * Caches X (by reference: the caller's buffer must stay unchanged until backward).
+ * A bias-free linear layer {@code Y = X·Wᵀ} (spec §7 "Linear"), W of shape {@code [out, in]}, in FP32 or in FP8
+ * (spec §8.1–§8.5).
+ *
+ * <p>FP32 caches X by reference (the caller's buffer must stay unchanged until backward). FP8 runs the three GEMMs
+ * on the policy's backend with E4M3 operands and FP32 promotion every 128 products:
+ * <pre>
+ * forward   Wq = W in 128×128 blocks, Xq = X in 1×128 tiles;  Y = fprop(Xq, Wq)
+ *           cached for backward: Wq, and X in FP8 — Xq itself, or (the o_proj input) E5M6 1×128 with 2^k scales
+ * backward  dX = dgrad(dY in 1×128 tiles, Wq)
+ *           dW += wgrad(dY in 128×1 tiles, X̂ in 128×1 tiles), X̂ = the cached X dequantized (spec §8.4–§8.5:
+ *           read, dequantized, re-quantized along tokens)
+ * </pre>
+ * X, dY and every other tensor stay FP32 outside the GEMMs; so do W (master weight) and dW.
  */
 public final class Linear {
+    /** What an FP8 Linear caches of its input for backward (spec §8.5). */
+    public enum InputCache {
+        /** The E4M3 1×128 tiles of the fprop operand. */
+        E4M3,
+        /** E5M6 1×128 tiles with power-of-two scales: the input of the Linear after attention ({@code o_proj}). */
+        E5M6
+    }
+
+    private static final int G = QuantizedMatrix.GROUP_SIZE;
+
     private final Param weight;
     private final int in;
     private final int out;
+    private final ComputeBackend fp8;    // null: FP32
+    private final InputCache inputCache;
 
-    private float[] x;      // cached input [n, in]
+    private float[] x;      // FP32: cached input [n, in] (by reference)
     private float[] y;      // output buffer [n, out]
     private float[] dx;     // input-gradient buffer [n, in]
+    // FP8 caches and buffers
+    private QuantizedMatrix wq;     // W in 128×128 blocks, from forward
+    private QuantizedMatrix xq;     // X in 1×128 tiles (InputCache.E4M3)
+    private E5M6Tiles xe;           // X in E5M6 (InputCache.E5M6)
+    private float[] xHat;           // dequantized X [n, in]
+    private float[] dw;             // this batch's dW [out, in]
 
+    /** An FP32 Linear (embedding-adjacent layers, {@code lm_head}). */
     public Linear(Param weight) {
+        this(weight, PrecisionPolicy.FP32, InputCache.E4M3);
+    }
+
+    /** A Linear of attention, MLP or an expert: FP8 when the policy says so, caching its input as given. */
+    public Linear(Param weight, PrecisionPolicy policy, InputCache inputCache) {
         if (weight.rank() != 2) {
             throw new IllegalArgumentException("Linear weight must be a matrix: " + weight);
         }
         this.weight = weight;
         this.out = weight.rows();
         this.in = weight.cols();
+        this.fp8 = policy.fp8Linears() ? policy.backend() : null;
+        this.inputCache = inputCache;
     }
 
     public Param weight() {
@@ -37,19 +78,73 @@ public final class Linear {
         return out;
     }
 
+    /** Whether the GEMMs run in FP8. */
+    public boolean isFp8() {
+        return fp8 != null;
+    }
+
     /** x [n, in] → y [n, out] (a buffer owned by this layer, valid until the next forward). */
     public float[] forward(ComputePool pool, float[] x, int n) {
-        this.x = x;
         y = Buffers.ensure(y, n * out);
-        CpuGemm.nt(pool, n, out, in, x, 0, in, weight.w(), 0, in, y, 0, out, false);
+        if (fp8 == null) {
+            this.x = x;
+            CpuGemm.nt(pool, n, out, in, x, 0, in, weight.w(), 0, in, y, 0, out, false);
+            return y;
+        }
+        wq = fp8.quantize(pool, weight.w(), out, in, G, G, false);
+        QuantizedMatrix xTiles = fp8.quantize(pool, x, n, in, 1, G, false);
+        fp8.fprop(pool, xTiles, wq, y);
+        if (inputCache == InputCache.E5M6) {
+            xe = E5M6Tiles.quantize(x, n, in);
+            xq = null;
+        } else {
+            xq = xTiles;
+            xe = null;
+        }
         return y;
     }
 
     /** dy [n, out] → dx [n, in]; dW += dyᵀ·x. */
     public float[] backward(ComputePool pool, float[] dy, int n) {
         dx = Buffers.ensure(dx, n * in);
-        CpuGemm.nn(pool, n, in, out, dy, 0, out, weight.w(), 0, in, dx, 0, in, false);
-        CpuGemm.tn(pool, out, in, n, dy, 0, out, x, 0, in, weight.g(), 0, in, true);
+        if (fp8 == null) {
+            CpuGemm.nn(pool, n, in, out, dy, 0, out, weight.w(), 0, in, dx, 0, in, false);
+            CpuGemm.tn(pool, out, in, n, dy, 0, out, x, 0, in, weight.g(), 0, in, true);
+            return dx;
+        }
+        fp8.dgrad(pool, fp8.quantize(pool, dy, n, out, 1, G, false), wq, dx);
+        xHat = Buffers.ensure(xHat, n * in);
+        if (xe != null) {
+            xe.dequantizeInto(xHat);
+        } else {
+            dequantize(pool, xq, xHat);
+        }
+        QuantizedMatrix dyCols = fp8.quantize(pool, dy, n, out, G, 1, false);
+        QuantizedMatrix xCols = fp8.quantize(pool, xHat, n, in, G, 1, false);
+        dw = Buffers.ensure(dw, out * in);
+        fp8.wgrad(pool, dyCols, xCols, dw);
+        float[] g = weight.g();
+        float[] dwv = dw;
+        pool.parallelFor(out, 1, (lo, hi) -> {
+            for (int i = lo * in, end = hi * in; i < end; i++) {
+                g[i] += dwv[i];
+            }
+        });
         return dx;
+    }
+
+    /** dst[r, c] = decode(code) · scale of its 1×128 tile. */
+    private static void dequantize(ComputePool pool, QuantizedMatrix q, float[] dst) {
+        int cols = q.cols();
+        byte[] codes = q.codes();
+        float[] scales = q.scales();
+        int sCols = q.scaleCols();
+        pool.parallelFor(q.rows(), 1, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                for (int c = 0; c < cols; c++) {
+                    dst[r * cols + c] = QuantizedMatrix.FORMAT.decode(codes[r * cols + c]) * scales[r * sCols + c / G];
+                }
+            }
+        });
     }
 }

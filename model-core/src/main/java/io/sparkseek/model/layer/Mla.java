@@ -1,8 +1,11 @@
 package io.sparkseek.model.layer;
 
+import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.kernel.CpuGemm;
 import io.sparkseek.model.kernel.VecMath;
+
+import static io.sparkseek.model.layer.Linear.InputCache.E4M3;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -63,9 +66,10 @@ public final class Mla {
 
     /**
      * @param qLoraRank 0 for a single {@code q_proj}
+     * @param policy    FP8 or FP32 projections (the attention core is always FP32, spec §8.1)
      */
     public Mla(String prefix, int hidden, int nHeads, int qLoraRank, int kvLoraRank,
-               int qkNope, int qkRope, int vHead, Rope rope) {
+               int qkNope, int qkRope, int vHead, Rope rope, PrecisionPolicy policy) {
         this.nh = nHeads;
         this.dn = qkNope;
         this.dr = qkRope;
@@ -78,18 +82,20 @@ public final class Mla {
             throw new IllegalArgumentException("RoPE dim " + rope.dim() + " != qk_rope_head_dim " + qkRope);
         }
         if (qLoraRank > 0) {
-            qA = new Linear(add(new Param(prefix + ".q_a_proj.weight", qLoraRank, hidden)));
+            qA = new Linear(add(new Param(prefix + ".q_a_proj.weight", qLoraRank, hidden)), policy, E4M3);
             qNorm = new RmsNorm(add(new Param(prefix + ".q_a_layernorm.weight", qLoraRank)), LATENT_NORM_EPS);
-            qB = new Linear(add(new Param(prefix + ".q_b_proj.weight", nh * dq, qLoraRank)));
+            qB = new Linear(add(new Param(prefix + ".q_b_proj.weight", nh * dq, qLoraRank)), policy, E4M3);
         } else {
             qA = null;
             qNorm = null;
-            qB = new Linear(add(new Param(prefix + ".q_proj.weight", nh * dq, hidden)));
+            qB = new Linear(add(new Param(prefix + ".q_proj.weight", nh * dq, hidden)), policy, E4M3);
         }
-        kvA = new Linear(add(new Param(prefix + ".kv_a_proj_with_mqa.weight", rkv + dr, hidden)));
+        kvA = new Linear(add(new Param(prefix + ".kv_a_proj_with_mqa.weight", rkv + dr, hidden)), policy, E4M3);
         kvNorm = new RmsNorm(add(new Param(prefix + ".kv_a_layernorm.weight", rkv)), LATENT_NORM_EPS);
-        kvB = new Linear(add(new Param(prefix + ".kv_b_proj.weight", nh * (dn + dv), rkv)));
-        oProj = new Linear(add(new Param(prefix + ".o_proj.weight", hidden, nh * dv)));
+        kvB = new Linear(add(new Param(prefix + ".kv_b_proj.weight", nh * (dn + dv), rkv)), policy, E4M3);
+        // The o_proj input (the attention output) is cached in E5M6 with power-of-two scales (spec §8.5).
+        oProj = new Linear(add(new Param(prefix + ".o_proj.weight", hidden, nh * dv)), policy,
+                Linear.InputCache.E5M6);
     }
 
     private Param add(Param p) {

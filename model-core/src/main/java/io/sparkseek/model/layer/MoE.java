@@ -1,5 +1,6 @@
 package io.sparkseek.model.layer;
 
+import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.kernel.ComputePool;
 
 import java.util.ArrayList;
@@ -54,7 +55,13 @@ public final class MoE {
     private double[] rowSum;                // Σ_j s_{j,t} [n]
     private double balanceLoss;
 
+    /** An FP32 MoE. */
     public MoE(String prefix, MoeShape shape, float balanceAlpha) {
+        this(prefix, shape, balanceAlpha, PrecisionPolicy.FP32);
+    }
+
+    /** Routed and shared experts in FP8 when the policy says so; the router gate is always FP32 (spec §8.1). */
+    public MoE(String prefix, MoeShape shape, float balanceAlpha, PrecisionPolicy policy) {
         if (!(balanceAlpha >= 0f) || Float.isInfinite(balanceAlpha)) {
             throw new IllegalArgumentException("MoE " + prefix + ": balance alpha must be finite and >= 0, got "
                     + balanceAlpha);
@@ -66,10 +73,10 @@ public final class MoE {
                 shape.normTopkProb(), shape.routedScalingFactor());
         this.experts = new SwiGluMlp[e];
         for (int j = 0; j < e; j++) {
-            experts[j] = new SwiGluMlp(prefix + ".experts." + j, shape.hidden(), shape.moeInter());
+            experts[j] = new SwiGluMlp(prefix + ".experts." + j, shape.hidden(), shape.moeInter(), policy);
         }
         this.shared = shape.nShared() > 0
-                ? new SwiGluMlp(prefix + ".shared_experts", shape.hidden(), shape.nShared() * shape.moeInter())
+                ? new SwiGluMlp(prefix + ".shared_experts", shape.hidden(), shape.nShared() * shape.moeInter(), policy)
                 : null;
         this.load = new int[e];
         this.start = new int[e + 1];

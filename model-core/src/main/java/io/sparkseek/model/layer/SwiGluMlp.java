@@ -1,5 +1,6 @@
 package io.sparkseek.model.layer;
 
+import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.kernel.VecMath;
 
@@ -28,12 +29,18 @@ public final class SwiGluMlp {
     private float[] du;     // [n, inter]
     private float[] dx;     // [n, hidden]
 
+    /** An FP32 MLP. */
     public SwiGluMlp(String prefix, int hidden, int inter) {
+        this(prefix, hidden, inter, PrecisionPolicy.FP32);
+    }
+
+    /** gate/up/down run in FP8 when the policy says so (spec §8.1). */
+    public SwiGluMlp(String prefix, int hidden, int inter, PrecisionPolicy policy) {
         this.hidden = hidden;
         this.inter = inter;
-        this.gate = new Linear(new Param(prefix + ".gate_proj.weight", inter, hidden));
-        this.up = new Linear(new Param(prefix + ".up_proj.weight", inter, hidden));
-        this.down = new Linear(new Param(prefix + ".down_proj.weight", hidden, inter));
+        this.gate = new Linear(new Param(prefix + ".gate_proj.weight", inter, hidden), policy, Linear.InputCache.E4M3);
+        this.up = new Linear(new Param(prefix + ".up_proj.weight", inter, hidden), policy, Linear.InputCache.E4M3);
+        this.down = new Linear(new Param(prefix + ".down_proj.weight", hidden, inter), policy, Linear.InputCache.E4M3);
     }
 
     /** gate_proj, up_proj, down_proj weights, in that order. */

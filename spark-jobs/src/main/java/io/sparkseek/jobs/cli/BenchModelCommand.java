@@ -2,6 +2,7 @@ package io.sparkseek.jobs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.model.config.ModelConfig;
+import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.optim.AdamW;
@@ -10,6 +11,7 @@ import io.sparkseek.model.optim.LrSchedule;
 import io.sparkseek.model.train.LocalTrainer;
 import io.sparkseek.model.train.SyntheticTokens;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.lang.management.ManagementFactory;
@@ -46,7 +48,10 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", description = "sequences per step (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--bf16-moments", description = "AdamW moments in BF16")
+    @Mixin
+    PrecisionOptions precision;
+
+    @Option(names = "--bf16-moments", description = "AdamW moments in BF16 (always with --precision fp8)")
     boolean bf16Moments;
 
     @Option(names = "--json", description = "print one JSON object on stdout and nothing else")
@@ -58,9 +63,10 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps, --seq-len and --batch must be >= 1 and --warmup >= 0");
         }
         ModelConfig cfg = ModelConfig.read(model);
-        DeepSeekModel m = new DeepSeekModel(cfg, 0f);
+        PrecisionPolicy policy = precision.policy();
+        DeepSeekModel m = new DeepSeekModel(cfg, 0f, policy);
         m.initialize(1);
-        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments));
+        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments || policy.bf16Moments()));
         LocalTrainer trainer = new LocalTrainer(m, opt, new LrSchedule(1e-3, 1e-4, 0, warmup + steps, false),
                 LocalTrainer.Settings.DEFAULT);
         SyntheticTokens data = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
@@ -88,6 +94,7 @@ public final class BenchModelCommand implements Callable<Integer> {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", model.toString());
         out.put("threads", threads);
+        out.put("precision", policy.describe());
         out.put("seq_len", seqLen);
         out.put("batch", batch);
         out.put("steps", steps);
@@ -100,8 +107,9 @@ public final class BenchModelCommand implements Callable<Integer> {
         if (json) {
             System.out.println(new ObjectMapper().writeValueAsString(out));
         } else {
-            System.out.printf("%s  threads %d  seq %d x batch %d: %.0f tokens/s (median step %.3f s), %,d params,"
-                            + " peak heap %.0f MiB%n", model, threads, seqLen, batch, tokensPerStep * steps / total,
+            System.out.printf("%s  %s  threads %d  seq %d x batch %d: %.0f tokens/s (median step %.3f s), %,d params,"
+                            + " peak heap %.0f MiB%n", model, policy.describe(), threads, seqLen, batch,
+                    tokensPerStep * steps / total,
                     median, paramCount, peakHeap() / 1048576.0);
         }
         return 0;

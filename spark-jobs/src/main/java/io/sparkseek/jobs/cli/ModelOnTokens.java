@@ -2,12 +2,13 @@ package io.sparkseek.jobs.cli;
 
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** The options {@code eval} and {@code grad} share: a model, a token file and the compute threads. */
+/** The options {@code eval} and {@code grad} share: a model, a token file, the precision and the compute threads. */
 final class ModelOnTokens {
     @Option(names = "--checkpoint", required = true, description = "trainer checkpoint, run dir or HF-layout directory")
     Path checkpoint;
@@ -21,8 +22,11 @@ final class ModelOnTokens {
     @Option(names = "--threads", description = "compute threads (default: all cores)")
     Integer threads;
 
+    @Mixin
+    PrecisionOptions precision;
+
     DeepSeekModel loadModel(float balanceAlpha) throws IOException {
-        return ModelLoader.load(checkpoint, balanceAlpha);
+        return ModelLoader.load(checkpoint, balanceAlpha, precision.policy());
     }
 
     /** Every row of the token file, each id checked against the model's vocabulary. */

@@ -3,6 +3,7 @@ package io.sparkseek.jobs.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.model.config.ModelConfig;
+import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.io.AtomicFiles;
 import io.sparkseek.model.io.TrainerCheckpoint;
 import io.sparkseek.model.kernel.ComputePool;
@@ -13,6 +14,7 @@ import io.sparkseek.model.optim.LrSchedule;
 import io.sparkseek.model.train.LocalTrainer;
 import io.sparkseek.model.train.SyntheticTokens;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedWriter;
@@ -74,7 +76,10 @@ public final class TrainLocalCommand implements Callable<Integer> {
             description = "sequence-wise balance loss weight (default ${DEFAULT-VALUE}; 0 disables)")
     float alpha;
 
-    @Option(names = "--bf16-moments", description = "AdamW moments in BF16 (spec §8.1)")
+    @Mixin
+    PrecisionOptions precision;
+
+    @Option(names = "--bf16-moments", description = "AdamW moments in BF16 (always with --precision fp8) (spec §8.1)")
     boolean bf16Moments;
 
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "steps between checkpoints (default ${DEFAULT-VALUE})")
@@ -97,9 +102,11 @@ public final class TrainLocalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps, --batch, --seq-len and --checkpoint-every must be >= 1");
         }
         ModelConfig cfg = ModelConfig.read(model);
-        DeepSeekModel m = new DeepSeekModel(cfg, alpha);
+        PrecisionPolicy policy = precision.policy();
+        DeepSeekModel m = new DeepSeekModel(cfg, alpha, policy);
         m.initialize(seed);
-        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments));
+        boolean bf16 = bf16Moments || policy.bf16Moments();
+        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16));
         long start = 0;
         if (resume) {
             TrainerCheckpoint.State st = TrainerCheckpoint.load(TrainerCheckpoint.checkpointsDir(out), m, opt);
@@ -118,7 +125,8 @@ public final class TrainLocalCommand implements Callable<Integer> {
         runState.put("seed", seed);
         runState.put("data", Map.of("kind", synthetic.name(), "period", period, "vocab", cfg.vocabSize()));
         runState.put("settings", Map.of("batch", batch, "seq_len", seqLen, "lr", lr, "min_lr", minLr,
-                "warmup", warmup, "steps", steps, "gamma", gamma, "balance_alpha", alpha, "bf16_moments", bf16Moments));
+                "warmup", warmup, "steps", steps, "gamma", gamma, "balance_alpha", alpha, "bf16_moments", bf16,
+                "precision", policy.precision().label()));
 
         Files.createDirectories(out);
         ObjectMapper json = new ObjectMapper();
