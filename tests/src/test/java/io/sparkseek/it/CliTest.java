@@ -160,6 +160,52 @@ class CliTest {
         assertThat(Files.readAllBytes(other.resolve(HfModelDir.SINGLE))).isNotEqualTo(w);
     }
 
+    /**
+     * {@code --precision fp8}: eval and grad run the Linears in FP8 (on the Java backend). Documented tolerance
+     * (docs/fp8.md): loss within 1e-3 relative, gradient relative L2 error ≤ 0.15 and cosine ≥ 0.99 against FP32.
+     */
+    @Test
+    void fp8PrecisionStaysWithinToleranceOfFp32() throws Exception {
+        Path model = initModel("model", 5);
+        Path toks = goodTokens();
+        double loss32 = evalJson(model, toks).get("loss").asDouble();
+        double loss8 = evalJson(model, toks, "--precision", "fp8", "--backend", "java").get("loss").asDouble();
+        assertThat(loss8).isNotEqualTo(loss32).isCloseTo(loss32, within(1e-3 * loss32));
+
+        Path g32 = tmp.resolve("g32.safetensors");
+        Path g8 = tmp.resolve("g8.safetensors");
+        assertThat(grad(model, toks, g32).exit()).isZero();
+        Cli.Result r = Cli.run("grad", "--checkpoint", model.toString(), "--tokens", toks.toString(),
+                "--seq-len", Integer.toString(SEQ_LEN), "--out", g8.toString(), "--precision", "fp8",
+                "--backend", "java");
+        assertThat(r.exit()).as(r.describe()).isZero();
+        double dot = 0;
+        double n32 = 0;
+        double n8 = 0;
+        double diff = 0;
+        try (SafetensorsFile a = Safetensors.open(g32); SafetensorsFile b = Safetensors.open(g8)) {
+            assertThat(b.names()).containsExactlyInAnyOrderElementsOf(a.names());
+            for (String name : a.names()) {
+                float[] x = a.getFloats(name);
+                float[] y = b.getFloats(name);
+                for (int i = 0; i < x.length; i++) {
+                    dot += (double) x[i] * y[i];
+                    n32 += (double) x[i] * x[i];
+                    n8 += (double) y[i] * y[i];
+                    diff += ((double) x[i] - y[i]) * ((double) x[i] - y[i]);
+                }
+            }
+        }
+        assertThat(Math.sqrt(diff / n32)).as("gradient relative L2 error").isBetween(1e-4, 0.15);
+        assertThat(dot / Math.sqrt(n32 * n8)).as("gradient cosine").isGreaterThan(0.99);
+
+        assertUserError(Cli.run("eval", "--checkpoint", model.toString(), "--tokens", toks.toString(),
+                "--seq-len", Integer.toString(SEQ_LEN), "--precision", "fp16"), "fp16", "fp32 or fp8");
+        assertUserError(Cli.run("eval", "--checkpoint", model.toString(), "--tokens", toks.toString(),
+                "--seq-len", Integer.toString(SEQ_LEN), "--precision", "fp8", "--backend", "cuda"),
+                "cuda", "auto, opencl or java");
+    }
+
     // ------------------------------------------------------------------ user errors
 
     @Test
