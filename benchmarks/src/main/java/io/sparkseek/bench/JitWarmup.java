@@ -10,8 +10,8 @@ import java.util.Locale;
  * so little CPU that a fixed warm-up of a few seconds sometimes ends before compilation (measured: 4 GEMMs/s through
  * the whole warm-up, 1,000/s a few seconds later). Here the call runs in batches of {@value #BATCH_MS} ms until, for
  * {@value #STABLE} batches in a row, the JIT has finished no compilation and the rate has not improved by more than
- * 5%, or {@value #MAX_S} s have passed. (The rate alone is not enough: before C2 it can stay flat, and slow, for
- * seconds.)
+ * 5%, or {@code sparkseek.bench.warmupSeconds} (default {@value #MAX_S}) s have passed. (The rate alone is not
+ * enough: before C2 it can stay flat, and slow, for seconds.)
  */
 final class JitWarmup {
 
@@ -25,7 +25,8 @@ final class JitWarmup {
     /** Runs {@code call} until its rate is stable; prints what it did (JMH shows a fork's output in its log). */
     static void run(String what, Runnable call) {
         long start = System.nanoTime();
-        long deadline = start + MAX_S * 1_000_000_000L;
+        double maxS = Double.parseDouble(System.getProperty("sparkseek.bench.warmupSeconds", String.valueOf(MAX_S)));
+        long deadline = start + (long) (maxS * 1e9);
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
         double best = 0;
