@@ -30,16 +30,36 @@ public final class ComputeBackends {
     private ComputeBackends() {
     }
 
-    /** A backend of this kind; {@code gpuAddress} (may be null) picks the OpenCL device a Spark task was given. */
+    /**
+     * A backend of this kind; {@code gpuAddress} (may be null) picks the OpenCL GPU a Spark task was given.
+     * {@code opencl}: {@link AparapiBackend#open} (a GPU, else the OpenCL CPU device; fails without one). {@code auto}:
+     * {@link AparapiBackend} when an OpenCL GPU is visible, else {@link JavaBackend} (POCL's CPU device is much
+     * slower than the Vector-API kernels, docs/fp8.md). Prints the choice to stderr, one line.
+     */
     public static ComputeBackend create(Kind kind, String gpuAddress) {
-        return switch (kind) {
-            case JAVA -> JavaBackend.INSTANCE;
-            case OPENCL, AUTO -> {
-                if (kind == Kind.AUTO) {
-                    yield JavaBackend.INSTANCE;
-                }
-                throw new UnsupportedOperationException("the OpenCL backend is not built yet");
+        ComputeBackend backend;
+        String why;
+        switch (kind) {
+            case JAVA -> {
+                backend = JavaBackend.INSTANCE;
+                why = "sparkseek.compute.backend=java";
             }
-        };
+            case OPENCL -> {
+                backend = AparapiBackend.open(gpuAddress);
+                why = "sparkseek.compute.backend=opencl" + (gpuAddress == null ? "" : ", GPU address " + gpuAddress);
+            }
+            case AUTO -> {
+                if (AparapiBackend.gpuAvailable()) {
+                    backend = AparapiBackend.open(gpuAddress);
+                    why = "auto: an OpenCL GPU is visible" + (gpuAddress == null ? "" : ", GPU address " + gpuAddress);
+                } else {
+                    backend = JavaBackend.INSTANCE;
+                    why = "auto: no OpenCL GPU";
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown backend kind " + kind);
+        }
+        System.err.println("sparkseek: compute backend " + backend.name() + " (" + why + ")");
+        return backend;
     }
 }
