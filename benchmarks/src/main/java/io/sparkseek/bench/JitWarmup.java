@@ -16,7 +16,7 @@ import java.util.Locale;
 final class JitWarmup {
 
     static final int BATCH_MS = 100;
-    static final int STABLE = 4;
+    static final int STABLE = 3;
     static final int MAX_S = 20;
 
     private JitWarmup() {

@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * E4M3 quantization through a backend's {@link ComputeBackend#quantize}, on the small config's largest operands:
  * {@code act_1x128}, an activation {@code [2048, 512]} (dense MLP input of down_proj) in 1×128 tiles, and
  * {@code weight_128x128}, a weight {@code [512, 256]} (dense gate/up) in 128×128 blocks. Throughput mode; the
- * secondary metric {@code gbyte} is GB/s of FP32 input read ({@code 4·rows·cols} bytes per call).
+ * secondary metric {@code gbyte} is GB/s of FP32 input read ({@code 4·rows·cols} bytes per call), and
+ * {@code perCpuSecond} GB per CPU-second of the process ({@link CpuRate}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -91,9 +92,12 @@ public class QuantizeBenchmark {
     }
 
     @Benchmark
-    public QuantizedMatrix quantize(Bytes bytes) {
+    public QuantizedMatrix quantize(Bytes bytes, CpuRate cpu) {
+        long cpu0 = CpuRate.now();
+        QuantizedMatrix q = fp8.quantize(pool, x, rows, cols, tileRows, tileCols, false);
+        cpu.add(gbytePerCall, cpu0);
         bytes.gbyte += gbytePerCall;
-        return fp8.quantize(pool, x, rows, cols, tileRows, tileCols, false);
+        return q;
     }
 
     @TearDown(Level.Trial)
