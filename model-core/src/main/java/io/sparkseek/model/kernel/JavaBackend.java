@@ -3,8 +3,9 @@ package io.sparkseek.model.kernel;
 import io.sparkseek.model.fp8.QuantizedMatrix;
 
 /**
- * The CPU backend: quantization as in {@link QuantizedMatrix#quantize} and the Vector-API GEMMs of
- * {@link JavaFp8Gemm}, both bit-identical to the scalar reference for any thread count. Stateless and thread-safe.
+ * The CPU backend: the Vector-API quantizer {@link JavaQuantizer} and GEMMs {@link JavaFp8Gemm}, both
+ * bit-identical to the scalar references ({@link QuantizedMatrix#quantize}, {@code Fp8Gemm}) for any thread count.
+ * Stateless and thread-safe.
  */
 public final class JavaBackend implements ComputeBackend {
 
@@ -22,7 +23,7 @@ public final class JavaBackend implements ComputeBackend {
     @Override
     public QuantizedMatrix quantize(ComputePool pool, float[] x, int rows, int cols, int tileRows, int tileCols,
                                     boolean powerOfTwoScales) {
-        return QuantizedMatrix.quantize(x, rows, cols, tileRows, tileCols, powerOfTwoScales);
+        return JavaQuantizer.quantize(pool, x, rows, cols, tileRows, tileCols, powerOfTwoScales);
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.sparkseek.model.fp8.QuantizedMatrix;
 import io.sparkseek.model.kernel.ComputeBackend;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.kernel.CpuGemm;
+import io.sparkseek.model.kernel.JavaQuantizer;
 
 /**
  * A bias-free linear layer {@code Y = X·Wᵀ} (spec §7 "Linear"), W of shape {@code [out, in]}, in FP32 or in FP8
@@ -117,7 +118,7 @@ public final class Linear {
         if (xe != null) {
             xe.dequantizeInto(xHat);
         } else {
-            dequantize(pool, xq, xHat);
+            JavaQuantizer.dequantize(xq, xHat);
         }
         QuantizedMatrix dyCols = fp8.quantize(pool, dy, n, out, G, 1, false);
         QuantizedMatrix xCols = fp8.quantize(pool, xHat, n, in, G, 1, false);
@@ -131,20 +132,5 @@ public final class Linear {
             }
         });
         return dx;
-    }
-
-    /** dst[r, c] = decode(code) · scale of its 1×128 tile. */
-    private static void dequantize(ComputePool pool, QuantizedMatrix q, float[] dst) {
-        int cols = q.cols();
-        byte[] codes = q.codes();
-        float[] scales = q.scales();
-        int sCols = q.scaleCols();
-        pool.parallelFor(q.rows(), 1, (lo, hi) -> {
-            for (int r = lo; r < hi; r++) {
-                for (int c = 0; c < cols; c++) {
-                    dst[r * cols + c] = QuantizedMatrix.FORMAT.decode(codes[r * cols + c]) * scales[r * sCols + c / G];
-                }
-            }
-        });
     }
 }
