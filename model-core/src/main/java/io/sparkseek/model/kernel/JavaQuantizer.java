@@ -4,6 +4,7 @@ import io.sparkseek.model.fp8.QuantizedMatrix;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,9 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * and any NaN or Inf shows up as a max of at least {@code 0x7F800000}. The scale is the reference's own
  * {@link QuantizedMatrix#scaleFor}.
  *
- * <p><b>Encode</b> of {@code v = x / s} (the vector division is correctly rounded like the scalar one; when
- * {@code s} is a power of two, {@code x · (1/s)} with the exact reciprocal gives the same single rounding of
- * {@code x · 2^-k} and is used instead), all in integer/float lane arithmetic without lane conversions:
+ * <p><b>Encode</b> of {@code v = x / s} (the vector division is correctly rounded like the scalar one), all in
+ * integer/float lane arithmetic without lane conversions:
  * <ol>
  *   <li>{@code a = min(|v|, 448)} on the bits (saturation: everything above 448, up to the largest float, encodes
  *       to 448 in the reference's saturating mode, 464 included since that tie goes to the even 448);</li>
@@ -43,6 +43,12 @@ import jdk.incubator.vector.VectorSpecies;
  * over the tile's rows at a time, with one scale per column; every other tiling (1×128 activations, 128×128
  * weight blocks, anything else) vectorises along the columns of each tile row segment, with a scalar tail for
  * ragged widths. Work is split over whole tile rows only, so results never depend on the thread count.
+ *
+ * <p><b>JIT hazards</b> (Java 17): no vector value is ever merged from two branches (a {@code c ? v1 : v2} of
+ * vectors, e.g. multiplying by an exact reciprocal for power-of-two scales and dividing otherwise, sometimes
+ * left C2 unable to keep the vectors in registers: 0.9 instead of 7 GB/s for the rest of the JVM's life, in
+ * about half of fresh JVMs); vectors never cross a method call; and the class initialiser runs every path once
+ * (see {@link #warmUp()}).
  */
 public final class JavaQuantizer {
 
@@ -87,14 +93,12 @@ public final class JavaQuantizer {
     private static final class Scratch {
         /** Per-column amax bits of a strip; codes on their way to bytes when there is no byte species. */
         int[] ints = new int[Math.max(STRIP, VL)];
-        /** Scale (and its reciprocal) per column of a strip, or per VL-vector of a row. */
+        /** Scale per column of a strip, or per VL-vector of a row. */
         float[] scales = new float[STRIP];
-        float[] recips = new float[STRIP];
 
         void fit(int n) {
             if (scales.length < n) {
                 scales = new float[n];
-                recips = new float[n];
             }
         }
     }
@@ -163,18 +167,20 @@ public final class JavaQuantizer {
         long perTileRow = Math.max(1L, (long) Math.min(tileRows, rows) * cols);
         int minChunk = (int) Math.max(1L, PAR_MIN_ELEMENTS / perTileRow);
         try {
-            pool.parallelFor(sRows, minChunk, (lo, hi) -> {
-                Scratch sc = SCRATCH.get();
-                if (tileCols == 1) {
+            // Two lambdas, so that the JIT compiles the column and the row path as separate units (see columnTiles).
+            if (tileCols == 1) {
+                pool.parallelFor(sRows, minChunk, (lo, hi) -> {
+                    Scratch sc = SCRATCH.get();
                     for (int tr = lo; tr < hi; tr++) {
                         int r0 = tr * tileRows;
                         columnTiles(sc, x, cols, r0, Math.min(rows, r0 + tileRows), powerOfTwoScales, codes, scales,
                                 tr * sCols);
                     }
-                } else {
-                    rowTiles(sc, x, rows, cols, tileRows, tileCols, powerOfTwoScales, codes, scales, lo, hi);
-                }
-            });
+                });
+            } else {
+                pool.parallelFor(sRows, minChunk, (lo, hi) -> rowTiles(SCRATCH.get(), x, rows, cols, tileRows, tileCols,
+                        powerOfTwoScales, codes, scales, lo, hi));
+            }
         } catch (NonFinite e) {
             // The reference reports the first non-finite tile in its own order, with its message.
             QuantizedMatrix.quantize(x, rows, cols, tileRows, tileCols, powerOfTwoScales);
@@ -200,50 +206,48 @@ public final class JavaQuantizer {
             int sOff = tr * sCols;
             tileScales(x, cols, r0, r1, tileCols, pow2, scales, sOff);
             if (tileCols % VL != 0) {
-                for (int r = r0; r < r1; r++) {
-                    for (int tc = 0; tc < sCols; tc++) {
-                        int c0 = tc * tileCols;
-                        encodeSpan(x, r * cols + c0, Math.min(tileCols, cols - c0), scales[sOff + tc], codes);
-                    }
-                }
+                encodeTileSegments(x, cols, r0, r1, tileCols, codes, scales, sOff);
                 continue;
             }
-            boolean recip = vectorScales(scales, sOff, tileCols / VL, nVec, sc.scales, sc.recips);
+            vectorScales(scales, sOff, tileCols / VL, nVec, sc.scales);
             for (int r = r0; r < r1; r++) {
-                encodeRow(sc, x, r * cols, nVec, sc.scales, sc.recips, recip, codes);
+                encodeRow(sc, x, r * cols, nVec, sc.scales, codes);
             }
-            for (int c = colsV; c < cols; c++) {
-                float s = scales[sOff + c / tileCols];
-                for (int r = r0, i = r0 * cols + c; r < r1; r++, i += cols) {
-                    codes[i] = (byte) QuantizedMatrix.FORMAT.encode(x[i] / s, true);
-                }
+            if (colsV < cols) {
+                encodeTailColumns(x, cols, r0, r1, colsV, tileCols, codes, scales, sOff);
             }
         }
     }
 
-    /**
-     * The scale of each of the {@code nVec} VL-vectors of a row ({@code perTile} per tile, from
-     * {@code scales[sOff...]}) into {@code vs}; when all are powers of two also their exact reciprocals into
-     * {@code vr}, and returns true (the encode then multiplies by them).
-     */
-    private static boolean vectorScales(float[] scales, int sOff, int perTile, int nVec, float[] vs, float[] vr) {
-        boolean allPow2 = true;
+    /** Codes of rows [r0, r1) tile segment by tile segment (tiles not a whole number of vectors wide). */
+    private static void encodeTileSegments(float[] x, int cols, int r0, int r1, int tileCols, byte[] codes,
+            float[] scales, int sOff) {
+        for (int r = r0; r < r1; r++) {
+            for (int c0 = 0, tc = 0; c0 < cols; c0 += tileCols, tc++) {
+                encodeSpan(x, r * cols + c0, Math.min(tileCols, cols - c0), scales[sOff + tc], codes);
+            }
+        }
+    }
+
+    /** Scalar codes of columns [c1, cols) of rows [r0, r1), past the last whole vector of a row. */
+    private static void encodeTailColumns(float[] x, int cols, int r0, int r1, int c1, int tileCols, byte[] codes,
+            float[] scales, int sOff) {
+        for (int c = c1; c < cols; c++) {
+            float s = scales[sOff + c / tileCols];
+            for (int r = r0, i = r0 * cols + c; r < r1; r++, i += cols) {
+                codes[i] = (byte) QuantizedMatrix.FORMAT.encode(x[i] / s, true);
+            }
+        }
+    }
+
+    /** The scale of each of the {@code nVec} VL-vectors of a row ({@code perTile} per tile) into {@code vs}. */
+    private static void vectorScales(float[] scales, int sOff, int perTile, int nVec, float[] vs) {
         for (int tc = 0, k = 0; k < nVec; tc++) {
             float s = scales[sOff + tc];
-            allPow2 &= isPowerOfTwo(s);
             for (int k1 = Math.min(nVec, k + perTile); k < k1; k++) {
                 vs[k] = s;
             }
         }
-        if (allPow2) {
-            for (int tc = 0, k = 0; k < nVec; tc++) {
-                float rs = 1f / scales[sOff + tc];
-                for (int k1 = Math.min(nVec, k + perTile); k < k1; k++) {
-                    vr[k] = rs;
-                }
-            }
-        }
-        return allPow2;
     }
 
     /** Amax and scale of each tile spanning rows [r0, r1), into {@code scales[sOff, +sCols)}. */
@@ -301,14 +305,13 @@ public final class JavaQuantizer {
 
     /**
      * {@code codes[off + j] = E4M3(x[off + j] / s_k)} for the {@code nVec} vectors k of a row, vector k with the
-     * scale {@code vs[k]} (or the exact reciprocal {@code vr[k]} when all are powers of two).
+     * scale {@code vs[k]}.
      */
-    private static void encodeRow(Scratch sc, float[] x, int off, int nVec, float[] vs, float[] vr, boolean recip,
-            byte[] codes) {
+    private static void encodeRow(Scratch sc, float[] x, int off, int nVec, float[] vs, byte[] codes) {
         int[] tmp = sc.ints;
         for (int k = 0, j = off; k < nVec; k++, j += VL) {
             FloatVector xv = FloatVector.fromArray(F, x, j);
-            IntVector vb = (recip ? xv.mul(vr[k]) : xv.div(vs[k])).reinterpretAsInts();
+            IntVector vb = xv.div(vs[k]).reinterpretAsInts();
             IntVector ab = vb.and(ABS_MASK).min(SAT_BITS);
             IntVector eb = ab.and(EXP_MASK).max(MIN_EXP_BITS);
             IntVector sum = ab.reinterpretAsFloats().add(eb.add(MAGIC_ADD).reinterpretAsFloats()).reinterpretAsInts();
@@ -331,13 +334,11 @@ public final class JavaQuantizer {
      */
     static void encodeSpan(float[] x, int off, int n, float s, byte[] codes) {
         int nv = n - n % VL;
-        boolean recip = isPowerOfTwo(s);
         FloatVector sv = FloatVector.broadcast(F, s);
-        FloatVector rv = FloatVector.broadcast(F, 1f / s);
         int[] tmp = B == null ? SCRATCH.get().ints : null;
         for (int j = 0; j < nv; j += VL) {
             FloatVector xv = FloatVector.fromArray(F, x, off + j);
-            IntVector vb = (recip ? xv.mul(rv) : xv.div(sv)).reinterpretAsInts();
+            IntVector vb = xv.div(sv).reinterpretAsInts();
             IntVector ab = vb.and(ABS_MASK).min(SAT_BITS);
             IntVector eb = ab.and(EXP_MASK).max(MIN_EXP_BITS);
             IntVector sum = ab.reinterpretAsFloats().add(eb.add(MAGIC_ADD).reinterpretAsFloats()).reinterpretAsInts();
@@ -359,56 +360,67 @@ public final class JavaQuantizer {
 
     /**
      * All 1-column tiles of rows [r0, r1): per column amax over the rows, scale, codes; vectorised across columns
-     * in strips of {@link #STRIP} columns, scalar for the last {@code cols % VL} columns.
+     * in strips of {@link #STRIP} columns, scalar for the last {@code cols % VL} columns. Kept small, with the
+     * vector loops in their own methods: compiled with them inlined, this method once grew past C2's inlining
+     * budget and one narrowing conversion stayed a call into the Java fallback.
      */
     private static void columnTiles(Scratch sc, float[] x, int cols, int r0, int r1, boolean pow2, byte[] codes,
             float[] scales, int scaleOff) {
         int[] amax = sc.ints;
         float[] sb = sc.scales;
-        float[] rb = sc.recips;
         int colsV = cols - cols % VL;
         for (int c0 = 0; c0 < colsV; c0 += STRIP) {
             int w = Math.min(STRIP, colsV - c0);
-            int j = 0;
-            for (; j + 4 * VL <= w; j += 4 * VL) {
-                IntVector m0 = IntVector.zero(I);
-                IntVector m1 = m0;
-                IntVector m2 = m0;
-                IntVector m3 = m0;
-                for (int r = r0, i = r0 * cols + c0 + j; r < r1; r++, i += cols) {
-                    m0 = m0.max(FloatVector.fromArray(F, x, i).reinterpretAsInts().and(ABS_MASK));
-                    m1 = m1.max(FloatVector.fromArray(F, x, i + VL).reinterpretAsInts().and(ABS_MASK));
-                    m2 = m2.max(FloatVector.fromArray(F, x, i + 2 * VL).reinterpretAsInts().and(ABS_MASK));
-                    m3 = m3.max(FloatVector.fromArray(F, x, i + 3 * VL).reinterpretAsInts().and(ABS_MASK));
-                }
-                m0.intoArray(amax, j);
-                m1.intoArray(amax, j + VL);
-                m2.intoArray(amax, j + 2 * VL);
-                m3.intoArray(amax, j + 3 * VL);
-            }
-            for (; j < w; j += VL) {
-                IntVector mv = IntVector.zero(I);
-                for (int r = r0, i = r0 * cols + c0 + j; r < r1; r++, i += cols) {
-                    mv = mv.max(FloatVector.fromArray(F, x, i).reinterpretAsInts().and(ABS_MASK));
-                }
-                mv.intoArray(amax, j);
-            }
-            boolean allPow2 = true;
-            for (j = 0; j < w; j++) {
+            columnAmax(x, cols, r0, r1, c0, w, amax);
+            for (int j = 0; j < w; j++) {
                 if (amax[j] >= EXP_MASK) {
                     throw new NonFinite();
                 }
                 float s = QuantizedMatrix.scaleFor(Float.intBitsToFloat(amax[j]), pow2);
                 scales[scaleOff + c0 + j] = s;
                 sb[j] = s;
-                rb[j] = 1f / s;
-                allPow2 &= isPowerOfTwo(s);
             }
             for (int r = r0; r < r1; r++) {
-                encodeColumns(sc, x, r * cols + c0, w, sb, rb, allPow2, codes);
+                encodeColumns(sc, x, r * cols + c0, w, sb, codes);
             }
         }
-        for (int c = colsV; c < cols; c++) {
+        if (colsV < cols) {
+            columnTail(x, cols, r0, r1, colsV, pow2, codes, scales, scaleOff);
+        }
+    }
+
+    /** {@code amax[j]} = max over rows [r0, r1) of the sign-cleared bits of column {@code c0 + j}, j in [0, w). */
+    private static void columnAmax(float[] x, int cols, int r0, int r1, int c0, int w, int[] amax) {
+        int j = 0;
+        for (; j + 4 * VL <= w; j += 4 * VL) {
+            IntVector m0 = IntVector.zero(I);
+            IntVector m1 = m0;
+            IntVector m2 = m0;
+            IntVector m3 = m0;
+            for (int r = r0, i = r0 * cols + c0 + j; r < r1; r++, i += cols) {
+                m0 = m0.max(FloatVector.fromArray(F, x, i).reinterpretAsInts().and(ABS_MASK));
+                m1 = m1.max(FloatVector.fromArray(F, x, i + VL).reinterpretAsInts().and(ABS_MASK));
+                m2 = m2.max(FloatVector.fromArray(F, x, i + 2 * VL).reinterpretAsInts().and(ABS_MASK));
+                m3 = m3.max(FloatVector.fromArray(F, x, i + 3 * VL).reinterpretAsInts().and(ABS_MASK));
+            }
+            m0.intoArray(amax, j);
+            m1.intoArray(amax, j + VL);
+            m2.intoArray(amax, j + 2 * VL);
+            m3.intoArray(amax, j + 3 * VL);
+        }
+        for (; j < w; j += VL) {
+            IntVector mv = IntVector.zero(I);
+            for (int r = r0, i = r0 * cols + c0 + j; r < r1; r++, i += cols) {
+                mv = mv.max(FloatVector.fromArray(F, x, i).reinterpretAsInts().and(ABS_MASK));
+            }
+            mv.intoArray(amax, j);
+        }
+    }
+
+    /** Scalar column tiles for columns [c1, cols) of rows [r0, r1). */
+    private static void columnTail(float[] x, int cols, int r0, int r1, int c1, boolean pow2, byte[] codes,
+            float[] scales, int scaleOff) {
+        for (int c = c1; c < cols; c++) {
             int m = 0;
             for (int r = r0, i = r0 * cols + c; r < r1; r++, i += cols) {
                 m = Math.max(m, Float.floatToRawIntBits(x[i]) & ABS_MASK);
@@ -425,13 +437,11 @@ public final class JavaQuantizer {
     }
 
     /** {@code codes[off + j] = E4M3(x[off + j] / s[j])} for j in [0, n), n a multiple of VL. */
-    private static void encodeColumns(Scratch sc, float[] x, int off, int n, float[] s, float[] recips,
-            boolean recip, byte[] codes) {
+    private static void encodeColumns(Scratch sc, float[] x, int off, int n, float[] s, byte[] codes) {
         int[] tmp = sc.ints;
         for (int j = 0; j < n; j += VL) {
             FloatVector xv = FloatVector.fromArray(F, x, off + j);
-            IntVector vb = (recip ? xv.mul(FloatVector.fromArray(F, recips, j))
-                    : xv.div(FloatVector.fromArray(F, s, j))).reinterpretAsInts();
+            IntVector vb = xv.div(FloatVector.fromArray(F, s, j)).reinterpretAsInts();
             IntVector ab = vb.and(ABS_MASK).min(SAT_BITS);
             IntVector eb = ab.and(EXP_MASK).max(MIN_EXP_BITS);
             IntVector sum = ab.reinterpretAsFloats().add(eb.add(MAGIC_ADD).reinterpretAsFloats()).reinterpretAsInts();
@@ -446,13 +456,6 @@ public final class JavaQuantizer {
                 }
             }
         }
-    }
-
-    /** True for a positive normal power of two, whose reciprocal is exact, so x·(1/s) rounds exactly as x/s. */
-    private static boolean isPowerOfTwo(float s) {
-        int bits = Float.floatToRawIntBits(s);
-        int exp = bits >>> 23;
-        return (bits & 0x7F_FFFF) == 0 && exp > 1 && exp < 253;
     }
 
     /**
@@ -474,24 +477,21 @@ public final class JavaQuantizer {
             int sRow = (r / tileRows) * sCols;
             int base = r * cols;
             if (tileCols == 1) {
-                decodeSpan(codes, base, cols, scales, sRow, true, 0f, dst);
+                decodeColumns(codes, base, cols, scales, sRow, dst);
             } else {
                 for (int c0 = 0; c0 < cols; c0 += tileCols) {
-                    int w = Math.min(tileCols, cols - c0);
-                    decodeSpan(codes, base + c0, w, null, 0, false, scales[sRow + c0 / tileCols], dst);
+                    decodeSpan(codes, base + c0, Math.min(tileCols, cols - c0), scales[sRow + c0 / tileCols], dst);
                 }
             }
         }
     }
 
     /**
-     * {@code dst[off + j] = decode(codes[off + j]) · scale_j} for j in [0, n), with {@code scale_j = s} or, when
-     * {@code perColumn}, {@code scales[sOff + j]}. Decoding without a table: magnitude m = E·8 + M has fp32 bits
-     * {@code (m << 20) + (120 << 23)} when E ≥ 1; for E = 0 the bits {@code (m << 20) + (121 << 23)} are
-     * 2^-6·(1 + M/8), minus 2^-6 exactly M·2^-9; the two NaN codes give NaN.
+     * {@code dst[off + j] = decode(codes[off + j]) · s} for j in [0, n). Decoding without a table: magnitude
+     * m = E·8 + M has fp32 bits {@code (m << 20) + (120 << 23)} when E ≥ 1; for E = 0 the bits
+     * {@code (m << 20) + (121 << 23)} are 2^-6·(1 + M/8), minus 2^-6 exactly M·2^-9; the two NaN codes give NaN.
      */
-    private static void decodeSpan(byte[] codes, int off, int n, float[] scales, int sOff, boolean perColumn,
-            float s, float[] dst) {
+    private static void decodeSpan(byte[] codes, int off, int n, float s, float[] dst) {
         int j = 0;
         if (B != null) {
             FloatVector sv = FloatVector.broadcast(F, s);
@@ -502,18 +502,41 @@ public final class JavaQuantizer {
                 IntVector c = (IntVector) ByteVector.fromArray(B, codes, off + j).convertShape(VectorOperators.B2I, I,
                         0);
                 IntVector mag = c.and(0x7F);
-                var sub = mag.lt(8);
+                VectorMask<Integer> sub = mag.lt(8);
                 IntVector bits = mag.lanewise(VectorOperators.LSHL, 20).add(120 << 23)
                         .add(IntVector.zero(I).blend(1 << 23, sub));
                 FloatVector v = bits.reinterpretAsFloats().sub(zero.blend(minNormal, sub.cast(F)));
                 v = v.reinterpretAsInts().or(c.and(SIGN_BYTE).lanewise(VectorOperators.LSHL, 24)).reinterpretAsFloats();
-                v = v.blend(nan, mag.eq(0x7F).cast(F));
-                FloatVector scale = perColumn ? FloatVector.fromArray(F, scales, sOff + j) : sv;
-                v.mul(scale).intoArray(dst, off + j);
+                v.blend(nan, mag.eq(0x7F).cast(F)).mul(sv).intoArray(dst, off + j);
             }
         }
         for (; j < n; j++) {
-            dst[off + j] = LUT[codes[off + j] & 0xFF] * (perColumn ? scales[sOff + j] : s);
+            dst[off + j] = LUT[codes[off + j] & 0xFF] * s;
+        }
+    }
+
+    /** {@code dst[off + j] = decode(codes[off + j]) · scales[sOff + j]} for j in [0, n), as {@link #decodeSpan}. */
+    private static void decodeColumns(byte[] codes, int off, int n, float[] scales, int sOff, float[] dst) {
+        int j = 0;
+        if (B != null) {
+            FloatVector nan = FloatVector.broadcast(F, Float.NaN);
+            FloatVector zero = FloatVector.zero(F);
+            FloatVector minNormal = FloatVector.broadcast(F, 0x1p-6f);
+            for (; j <= n - VL; j += VL) {
+                IntVector c = (IntVector) ByteVector.fromArray(B, codes, off + j).convertShape(VectorOperators.B2I, I,
+                        0);
+                IntVector mag = c.and(0x7F);
+                VectorMask<Integer> sub = mag.lt(8);
+                IntVector bits = mag.lanewise(VectorOperators.LSHL, 20).add(120 << 23)
+                        .add(IntVector.zero(I).blend(1 << 23, sub));
+                FloatVector v = bits.reinterpretAsFloats().sub(zero.blend(minNormal, sub.cast(F)));
+                v = v.reinterpretAsInts().or(c.and(SIGN_BYTE).lanewise(VectorOperators.LSHL, 24)).reinterpretAsFloats();
+                v.blend(nan, mag.eq(0x7F).cast(F)).mul(FloatVector.fromArray(F, scales, sOff + j))
+                        .intoArray(dst, off + j);
+            }
+        }
+        for (; j < n; j++) {
+            dst[off + j] = LUT[codes[off + j] & 0xFF] * scales[sOff + j];
         }
     }
 }
