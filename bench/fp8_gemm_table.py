@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Tables of scripts/bench-fp8-gemm from JMH's JSON results (standard library only).
 
-usage: fp8_gemm_table.py --shapes shapes.json --gemm gemm.json [--gemm more.json ...] [--quantize quantize.json ...]
+usage: fp8_gemm_table.py --shapes shapes.json [--gemm gemm.json ...] [--quantize quantize.json ...]
                          [--backends fp32,java,opencl]
 
 shapes.json is what io.sparkseek.bench.GemmShapes prints: every FP8 Linear of a training step with its per-step
@@ -73,7 +73,7 @@ def ratio(a, b):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shapes", required=True)
-    ap.add_argument("--gemm", required=True, action="append")
+    ap.add_argument("--gemm", action="append")
     ap.add_argument("--quantize", action="append")
     ap.add_argument("--backends", default="fp32,java,opencl")
     args = ap.parse_args()
@@ -101,8 +101,10 @@ def main():
             measured.append((shape, op))
         if threads not in threads_seen:
             threads_seen.append(threads)
-    if not gf:
+    if args.gemm and not gf:
         sys.exit("no Fp8GemmBenchmark results in " + ", ".join(args.gemm))
+    if not args.gemm and not args.quantize:
+        sys.exit("nothing to show: give --gemm and/or --quantize")
     order = {l["name"]: i for i, l in enumerate(linears)}
     measured.sort(key=lambda so: (order[so[0]], OPS.index(so[1])))
 
