@@ -44,11 +44,16 @@ import jdk.incubator.vector.VectorSpecies;
  * weight blocks, anything else) vectorises along the columns of each tile row segment, with a scalar tail for
  * ragged widths. Work is split over whole tile rows only, so results never depend on the thread count.
  *
- * <p><b>JIT hazards</b> (Java 17): no vector value is ever merged from two branches (a {@code c ? v1 : v2} of
- * vectors, e.g. multiplying by an exact reciprocal for power-of-two scales and dividing otherwise, sometimes
- * left C2 unable to keep the vectors in registers: 0.9 instead of 7 GB/s for the rest of the JVM's life, in
- * about half of fresh JVMs); vectors never cross a method call; and the class initialiser runs every path once
- * (see {@link #warmUp()}).
+ * <p><b>JIT hazards</b> (Java 17, found with a harness that runs the tilings in fresh JVMs): when the column
+ * path was one large compiled unit (amax loops, encode loop and scalar tails inlined together, reached through the
+ * same lambda as the row path), C2 hit its inlining budget ({@code NodeCountInliningCutoff} in the compilation log,
+ * "missing constant" for the int-to-byte conversion's target class), and that conversion stayed a call into the
+ * Vector API's Java fallback: 0.9 instead of 7 GB/s for the rest of the JVM's life, in 2 of 4 to 6 of 6 fresh JVMs
+ * depending on the variant. Hence: the column and row paths run in separate lambdas, every vector loop is a small
+ * method of its own with only arrays and scalars as parameters (vectors never cross a call), scalar tails are
+ * separate methods, no vector value is merged from two branches ({@code c ? v1 : v2}), and the class initialiser
+ * runs every path once on a tiny input ({@link #warmUp()}). With these, 0 of 33 such runs were slow (13 with two
+ * copies of the class in one JVM, which had reproduced the problem most reliably).
  */
 public final class JavaQuantizer {
 
@@ -120,11 +125,11 @@ public final class JavaQuantizer {
     }
 
     /**
-     * Runs every vector path once on a tiny input while the class initialises. Without it, C2 sometimes compiled a
-     * kernel (an on-stack replacement of a loop in the very first call) before the Vector API had built the
-     * species and vector classes that its later code uses; those operations then stayed calls into the Java
-     * fallback, and the column path ran 8-10x slower for the life of the JVM (measured: 0.7-0.9 instead of 7
-     * GB/s, in 3 of 4 fresh JVMs).
+     * Runs every vector path once on a tiny input while the class initialises (about 0.3 s, most of it loading
+     * the Vector API's classes, which the first call would load anyway). Measured before the compile units were
+     * split (see the class comment): without it the column path stayed at 0.7-0.9 instead of 7 GB/s in 3 of 4
+     * fresh JVMs, with it in 0 of 6; the likely cause is a first compilation (an on-stack replacement inside the
+     * very first call) made before the conversions it inlines had ever run.
      */
     private static void warmUp() {
         int rows = 3;
