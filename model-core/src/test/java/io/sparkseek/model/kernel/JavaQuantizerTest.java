@@ -447,7 +447,11 @@ class JavaQuantizerTest {
         }
     }
 
-    /** Prints GB/s of fp32 input (4 bytes per element) for the reference and this class, after warm-up. */
+    /**
+     * Prints GB/s of fp32 input (4 bytes per element) for the reference and this class, after warm-up, at 1 and 2
+     * threads (the reference always runs on one), and of fp32 output for dequantize. Thread CPU time would be
+     * steadier on a shared machine, but the 2-thread figure needs wall time; the best of the second half is kept.
+     */
     @Test
     void printsThroughputBesideReference() {
         int[][] cases = {{2048, 512, 1, 128}, {2048, 512, 128, 1}, {512, 256, 128, 128}};
@@ -458,23 +462,32 @@ class JavaQuantizerTest {
                     int rows = cs[0];
                     int cols = cs[1];
                     float[] x = gaussian(rows * cols, 51);
+                    float[] back = new float[rows * cols];
                     double bytes = 4.0 * rows * cols;
                     double refBest = Double.MAX_VALUE;
                     double vecBest = Double.MAX_VALUE;
+                    double deqRefBest = Double.MAX_VALUE;
+                    double deqBest = Double.MAX_VALUE;
                     int reps = 60;
                     for (int rep = 0; rep < reps; rep++) {
+                        boolean ref = threads == 1 || rep % 4 == 0;
                         long t0 = System.nanoTime();
-                        QuantizedMatrix r = threads == 1 || rep % 4 == 0
-                                ? QuantizedMatrix.quantize(x, rows, cols, cs[2], cs[3], false) : null;
+                        QuantizedMatrix r = ref ? QuantizedMatrix.quantize(x, rows, cols, cs[2], cs[3], false) : null;
                         long t1 = System.nanoTime();
                         QuantizedMatrix v = JavaQuantizer.quantize(pool, x, rows, cols, cs[2], cs[3], false);
                         long t2 = System.nanoTime();
-                        sink += v.scales()[rep % v.scales().length] + (r == null ? 0 : r.scales()[0]);
+                        float[] d = ref ? v.dequantize() : null;
+                        long t3 = System.nanoTime();
+                        JavaQuantizer.dequantize(v, back);
+                        long t4 = System.nanoTime();
+                        sink += v.scales()[rep % v.scales().length] + back[rep] + (r == null ? 0 : r.scales()[0] + d[0]);
                         if (rep >= reps / 2) {
-                            if (r != null) {
+                            if (ref) {
                                 refBest = Math.min(refBest, (t1 - t0) * 1e-9);
+                                deqRefBest = Math.min(deqRefBest, (t3 - t2) * 1e-9);
                             }
                             vecBest = Math.min(vecBest, (t2 - t1) * 1e-9);
+                            deqBest = Math.min(deqBest, (t4 - t3) * 1e-9);
                         }
                     }
                     double ref = bytes / refBest * 1e-9;
@@ -482,6 +495,11 @@ class JavaQuantizerTest {
                     System.out.printf("JavaQuantizer.quantize %dx%d in %dx%d, %d thread(s): %.2f GB/s; reference"
                             + " (1 thread): %.2f GB/s; ratio %.1f (VL=%d)%n", rows, cols, cs[2], cs[3], threads, vec,
                             ref, vec / ref, JavaQuantizer.VL);
+                    if (threads == 1) {
+                        System.out.printf("JavaQuantizer.dequantize %dx%d in %dx%d: %.2f GB/s of output;"
+                                + " QuantizedMatrix.dequantize: %.2f GB/s; ratio %.1f%n", rows, cols, cs[2], cs[3],
+                                bytes / deqBest * 1e-9, bytes / deqRefBest * 1e-9, deqRefBest / deqBest);
+                    }
                 }
             }
         }
