@@ -40,6 +40,11 @@ public final class AparapiBackend implements ComputeBackend {
 
     /** Work-group size of the one-dimensional quantization passes. */
     private static final int QUANTIZE_GROUP = 64;
+    /**
+     * Serialises device enumeration and backend opening: Aparapi's native platform listing is not thread-safe (two
+     * Spark tasks calling {@code OpenCLDevice.listDevices} at once crashed the JVM in libc, TaskBackendTest).
+     */
+    private static final Object OPENCL_LOCK = new Object();
     private static final String FIX = "install an OpenCL driver (for the CPU: apt-get install pocl-opencl-icd), or"
             + " set sparkseek.compute.backend=java";
 
@@ -67,6 +72,12 @@ public final class AparapiBackend implements ComputeBackend {
      * @throws IllegalStateException when there is no usable device, with the fix in the message
      */
     public static AparapiBackend open(String gpuAddress) {
+        synchronized (OPENCL_LOCK) {
+            return openLocked(gpuAddress);
+        }
+    }
+
+    private static AparapiBackend openLocked(String gpuAddress) {
         OpenCLDevice device = selectDevice(gpuAddress);
         int need = Fp8GemmKernel.THREADS * Fp8GemmKernel.THREADS;
         if (device.getMaxWorkGroupSize() < need) {
@@ -90,12 +101,14 @@ public final class AparapiBackend implements ComputeBackend {
     }
 
     private static List<OpenCLDevice> listDevices(Device.TYPE type) {
-        try {
-            List<OpenCLDevice> devices = OpenCLDevice.listDevices(type);
-            return devices == null ? List.of() : devices;
-        } catch (RuntimeException | LinkageError e) {
-            // No libOpenCL, or Aparapi's native library does not load here: no device.
-            return List.of();
+        synchronized (OPENCL_LOCK) {
+            try {
+                List<OpenCLDevice> devices = OpenCLDevice.listDevices(type);
+                return devices == null ? List.of() : devices;
+            } catch (RuntimeException | LinkageError e) {
+                // No libOpenCL, or Aparapi's native library does not load here: no device.
+                return List.of();
+            }
         }
     }
 
