@@ -66,13 +66,7 @@ public final class QuantizedMatrix {
      */
     public static QuantizedMatrix quantize(float[] x, int rows, int cols, int tileRows, int tileCols,
             boolean powerOfTwoScales) {
-        if (rows < 0 || cols < 0 || x.length < (long) rows * cols) {
-            throw new IllegalArgumentException("input has " + x.length + " elements, expected [" + rows + ", " + cols
-                    + "] = " + (long) rows * cols + " (elements past that are ignored)");
-        }
-        if (tileRows <= 0 || tileCols <= 0) {
-            throw new IllegalArgumentException("tile " + tileRows + "x" + tileCols + " must be positive");
-        }
+        requireQuantizable(x, rows, cols, tileRows, tileCols);
         int sRows = ceilDiv(rows, tileRows);
         int sCols = ceilDiv(cols, tileCols);
         byte[] codes = new byte[rows * cols];
@@ -104,6 +98,17 @@ public final class QuantizedMatrix {
             }
         }
         return new QuantizedMatrix(rows, cols, tileRows, tileCols, codes, scales);
+    }
+
+    /** The preconditions of {@link #quantize}, with its messages, for other quantizers (fast paths, devices). */
+    public static void requireQuantizable(float[] x, int rows, int cols, int tileRows, int tileCols) {
+        if (rows < 0 || cols < 0 || x.length < (long) rows * cols) {
+            throw new IllegalArgumentException("input has " + x.length + " elements, expected [" + rows + ", " + cols
+                    + "] = " + (long) rows * cols + " (elements past that are ignored)");
+        }
+        if (tileRows <= 0 || tileCols <= 0) {
+            throw new IllegalArgumentException("tile " + tileRows + "x" + tileCols + " must be positive");
+        }
     }
 
     /** The scale of a tile with this amax: {@code max(amax, 1e-4) / 448}, optionally rounded up to 2^k (spec §8.2). */

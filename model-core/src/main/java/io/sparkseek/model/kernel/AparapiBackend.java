@@ -169,14 +169,7 @@ public final class AparapiBackend implements ComputeBackend {
     @Override
     public QuantizedMatrix quantize(ComputePool pool, float[] x, int rows, int cols, int tileRows, int tileCols,
                                     boolean powerOfTwoScales) {
-        // The reference's preconditions and messages.
-        if (rows < 0 || cols < 0 || x.length < (long) rows * cols) {
-            throw new IllegalArgumentException("input has " + x.length + " elements, expected [" + rows + ", " + cols
-                    + "] = " + (long) rows * cols + " (elements past that are ignored)");
-        }
-        if (tileRows <= 0 || tileCols <= 0) {
-            throw new IllegalArgumentException("tile " + tileRows + "x" + tileCols + " must be positive");
-        }
+        QuantizedMatrix.requireQuantizable(x, rows, cols, tileRows, tileCols);
         ensureOpen();
         int scaleRows = ceilDiv(rows, tileRows);
         int scaleCols = ceilDiv(cols, tileCols);
