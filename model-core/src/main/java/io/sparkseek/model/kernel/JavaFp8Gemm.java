@@ -4,7 +4,11 @@ import io.sparkseek.model.fp8.Fp8Gemm;
 import io.sparkseek.model.fp8.QuantizedMatrix;
 import java.util.Arrays;
 import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,22 +16,33 @@ import jdk.incubator.vector.VectorSpecies;
  * results as the scalar reference {@link Fp8Gemm} with {@link Fp8Gemm.Accumulation#DEFAULT} (promotion every 128,
  * fp32 sums), <b>bit for bit</b>.
  *
- * <p>Algorithm (INFRA.md: decode while packing, K block = scale group): the inner dimension runs in chunks of 128
- * (one scale group). For each chunk, the E4M3 codes of both operands are decoded to float (×1, no scale: exact)
- * into packed panels, A into {@value #MR}-row panels and B into {@code NR = 2·VL}-column panels, together with
- * the chunk's group scales of each row and column. A register-blocked micro-kernel then forms the chunk partials
- * as FMA chains in order of the inner index starting from zero, and promotes them into C:
- * {@code c += (sa · sb) · partial} (multiply, multiply, add; no fusion). Since every product of two E4M3 values is
- * exact in fp32, {@code fma(a, b, acc)} rounds exactly like the reference's {@code acc + a·b}, and the chunks are
- * promoted in the same order, so each element equals {@link Fp8Gemm}'s. Work is split over whole row panels of C
- * only, so results never depend on the thread count.
+ * <p>Algorithm (INFRA.md: decode while packing, K block = scale group): the inner dimension runs in chunks of 128 (one
+ * scale group). For each chunk, the E4M3 codes of both operands are decoded to float (×1, no scale: exact) into packed
+ * buffers, together with the chunk's group scales of each row and column: B into {@code NR = 2·VL} column panels (B(p,
+ * j) at p·NR + j); A row-major with row stride 128 where its rows are contiguous codes (fprop X, dgrad dY), otherwise
+ * in blocks of {@link #AP} rows (A(r, p) at p·AP + r; wgrad dY). Wherever the codes are contiguous in the packed order
+ * (A, and B of dgrad and wgrad, in whole blocks) they are decoded VL at a time with integer lane arithmetic ({@link
+ * #decodeStrided}: the table's floats, NaN codes included); only fprop's B, a transpose, reads the table. A
+ * register-blocked micro-kernel (one per A layout: {@link #kernel}, {@link #kernelP}) then forms the chunk partials as
+ * FMA chains in order of the inner index starting from zero, and promotes them into C: {@code c += (sa · sb) · partial}
+ * (multiply, multiply, add; no fusion). Since every product of two E4M3 values is exact in fp32, {@code fma(a, b, acc)}
+ * rounds exactly like the reference's {@code acc + a·b}, and the chunks are promoted in the same order, so each element
+ * equals {@link Fp8Gemm}'s. Work is split over whole row panels of C only, so results never depend on the thread count.
  */
 public final class JavaFp8Gemm {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
+    static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
+    /** VL byte lanes, for widening codes to int lanes; null when VL bytes are below the 64-bit shape. */
+    static final VectorSpecies<Byte> BS = byteSpecies();
     /** Rows of the micro-tile. */
     static final int MR = 8;
+    /**
+     * Rows of A decoded at once when they are contiguous codes (wgrad's dY): the packed A then holds blocks of AP
+     * rows, A(r, p) at (r / AP)·AP·KC + p·AP + r % AP; otherwise row-major, A(r, p) at r·KC + p. A multiple of MR.
+     */
+    static final int AP = Math.max(VL, MR);
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * VL;
     /** Inner-dimension block = one scale group = the promotion interval. */
@@ -48,6 +63,18 @@ public final class JavaFp8Gemm {
             LUT[i] = QuantizedMatrix.FORMAT.decode(i);
         }
     }
+
+    private static VectorSpecies<Byte> byteSpecies() {
+        try {
+            return VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * Byte.SIZE));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static final int MIN_NORMAL_BITS = Float.floatToRawIntBits(0x1p-6f);
+    private static final int NAN_BITS = 0x7FC0_0000;
+    private static final int SIGN_BIT = 0x8000_0000;
 
     private static final float[] ZERO_ROW = new float[NR];
 
@@ -127,15 +154,65 @@ public final class JavaFp8Gemm {
         }
 
         /**
-         * Decodes op(o0 + r, p0 + p) for r &lt; n, p &lt; kc into dst[d + (r / w)·w·kc + p·w + r % w] (panels of
-         * width w) + dOff, rows past n up to a multiple of w zero; scales of the chunk into sc[sOff + r] (0 past n).
+         * A panels: decodes op(o0 + r, p0 + p) for r &lt; n, p &lt; kc into dst[dOff + r·KC + p] with innerIsCols
+         * (each row a contiguous run of codes), else into dst[dOff + (r / AP)·AP·KC + p·AP + r % AP] (AP rows
+         * contiguous for each p); either way a vector at a time. Rows past n up to a multiple of AP are zero, and
+         * the chunk's scales go to sc[sOff + r] (0 past n).
          */
-        void pack(int o0, int n, int p0, int kc, int w, float[] dst, int dOff, float[] sc, int sOff) {
+        void packA(int o0, int n, int p0, int kc, float[] dst, int dOff, float[] sc, int sOff) {
             byte[] codes = q.codes();
-            int padded = (n + w - 1) / w * w;
+            int padded = (n + AP - 1) / AP * AP;
             for (int r = 0; r < padded; r++) {
-                int d = dOff + (r / w) * w * kc + r % w;
-                if (r % 8 == 0 && r + 8 <= n) {
+                sc[sOff + r] = r < n ? scale(o0 + r, p0) : 0f;
+            }
+            if (innerIsCols) {
+                for (int r = 0; r < padded; r++) {
+                    int d = dOff + r * KC;
+                    if (r < n) {
+                        decodeRun(codes, (o0 + r) * os + p0, kc, dst, d);
+                    } else {
+                        Arrays.fill(dst, d, d + kc, 0f);
+                    }
+                }
+                return;
+            }
+            for (int r = 0; r < padded; r += AP) {
+                int d = dOff + r * KC;
+                if (r + AP <= n) {
+                    for (int h = 0; h < AP; h += VL) {
+                        decodeStrided(codes, o0 + r + h + p0 * ps, ps, kc, dst, d + h, AP);
+                    }
+                } else {
+                    for (int t = 0; t < AP; t++) {
+                        int s = o0 + r + t + p0 * ps;
+                        for (int p = 0, e = d + t; p < kc; p++, s += ps, e += AP) {
+                            dst[e] = r + t < n ? LUT[codes[s] & 0xFF] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * B panels: decodes op(o0 + r, p0 + p) for r &lt; n, p &lt; kc into
+         * dst[dOff + (r / NR)·NR·kc + p·NR + r % NR],
+         * rows past n up to a multiple of NR zero; scales of the chunk into sc[sOff + r] (0 past n). Without
+         * innerIsCols the NR columns of a full panel are contiguous codes for each p, decoded two vectors at a time.
+         */
+        void packB(int o0, int n, int p0, int kc, float[] dst, int dOff, float[] sc, int sOff) {
+            byte[] codes = q.codes();
+            int padded = (n + NR - 1) / NR * NR;
+            for (int r = 0; r < padded; r++) {
+                int d = dOff + (r / NR) * NR * kc + r % NR;
+                if (r % NR == 0 && r + NR <= n && !innerIsCols) {
+                    for (int t = 0; t < NR; t++) {
+                        sc[sOff + r + t] = scale(o0 + r + t, p0);
+                    }
+                    for (int h = 0; h < NR; h += VL) {
+                        decodeStrided(codes, o0 + r + h + p0 * ps, ps, kc, dst, d + h, NR);
+                    }
+                    r += NR - 1;
+                } else if (r % 8 == 0 && r + 8 <= n) {
                     // Eight rows at once: one pass over p, eight consecutive stores per p.
                     for (int t = 0; t < 8; t++) {
                         sc[sOff + r + t] = scale(o0 + r + t, p0);
@@ -148,7 +225,7 @@ public final class JavaFp8Gemm {
                     int s5 = s + 5 * os;
                     int s6 = s + 6 * os;
                     int s7 = s + 7 * os;
-                    for (int p = 0, e = 0; p < kc; p++, e += ps, d += w) {
+                    for (int p = 0, e = 0; p < kc; p++, e += ps, d += NR) {
                         dst[d] = LUT[codes[s + e] & 0xFF];
                         dst[d + 1] = LUT[codes[s1 + e] & 0xFF];
                         dst[d + 2] = LUT[codes[s2 + e] & 0xFF];
@@ -162,16 +239,58 @@ public final class JavaFp8Gemm {
                 } else if (r < n) {
                     sc[sOff + r] = scale(o0 + r, p0);
                     int s = (o0 + r) * os + p0 * ps;
-                    for (int p = 0; p < kc; p++, s += ps, d += w) {
+                    for (int p = 0; p < kc; p++, s += ps, d += NR) {
                         dst[d] = LUT[codes[s] & 0xFF];
                     }
                 } else {
                     sc[sOff + r] = 0f;
-                    for (int p = 0; p < kc; p++, d += w) {
+                    for (int p = 0; p < kc; p++, d += NR) {
                         dst[d] = 0f;
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * dst[d + p·ds + t] = decode(codes[s + p·ps + t]) for t &lt; VL, p &lt; kc; exactly the LUT's values. Without a
+     * table, in integer lanes and one exact subtraction (no masks, no lane conversion but the widening of the
+     * codes): magnitude m = E·8 + M has fp32 bits {@code (m << 20) + (120 << 23)} when E ≥ 1; when E = 0
+     * ({@code sub} = 1) the bits {@code (m << 20) + (121 << 23)} are 2^-6·(1 + M/8), minus 2^-6 exactly M·2^-9
+     * (+0 for M = 0); then the sign bit; m = 0x7F ((m + 1) reaches bit 7) gets the NaN exponent and quiet bit.
+     */
+    private static void decodeStrided(byte[] codes, int s, int ps, int kc, float[] dst, int d, int ds) {
+        if (BS == null) {
+            for (int p = 0; p < kc; p++) {
+                decodeTail(codes, s + p * ps, VL, dst, d + p * ds);
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++, s += ps, d += ds) {
+            IntVector c = (IntVector) ByteVector.fromArray(BS, codes, s).convertShape(VectorOperators.B2I, IS, 0);
+            IntVector mag = c.and(0x7F);
+            IntVector sub = mag.sub(8).lanewise(VectorOperators.LSHR, 31);
+            IntVector bits = mag.lanewise(VectorOperators.LSHL, 20).add(sub.lanewise(VectorOperators.LSHL, 23))
+                    .add(120 << 23);
+            FloatVector v = bits.reinterpretAsFloats().sub(sub.neg().and(MIN_NORMAL_BITS).reinterpretAsFloats());
+            bits = mag.add(1).lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 31).and(NAN_BITS);
+            v.reinterpretAsInts().or(c.and(SIGN_BIT)).or(bits).reinterpretAsFloats().intoArray(dst, d);
+        }
+    }
+
+    /** dst[d + j] = decode(codes[s + j]) for j &lt; n; as {@link #decodeStrided}, a scalar LUT tail. */
+    private static void decodeRun(byte[] codes, int s, int n, float[] dst, int d) {
+        int j = n / VL * VL;
+        decodeStrided(codes, s, VL, j / VL, dst, d, VL);
+        if (j < n) {
+            decodeTail(codes, s + j, n - j, dst, d + j);
+        }
+    }
+
+    /** dst[d + j] = decode(codes[s + j]) for j &lt; n, with the LUT. */
+    private static void decodeTail(byte[] codes, int s, int n, float[] dst, int d) {
+        for (int j = 0; j < n; j++) {
+            dst[d + j] = LUT[codes[s + j] & 0xFF];
         }
     }
 
@@ -201,23 +320,23 @@ public final class JavaFp8Gemm {
                 int nch = Math.min(CH, (k - pc + KC - 1) / KC);
                 for (int ch = 0; ch < nch; ch++) {
                     int p0 = pc + ch * KC;
-                    b.pack(jc, nc, p0, Math.min(KC, k - p0), NR, ws.b, ch * NC * KC, ws.sb, ch * NC);
+                    b.packB(jc, nc, p0, Math.min(KC, k - p0), ws.b, ch * NC * KC, ws.sb, ch * NC);
                 }
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     for (int ch = 0; ch < nch; ch++) {
                         int p0 = pc + ch * KC;
-                        a.pack(ic, mc, p0, Math.min(KC, k - p0), MR, ws.a, ch * MC * KC, ws.sa, ch * MC);
+                        a.packA(ic, mc, p0, Math.min(KC, k - p0), ws.a, ch * MC * KC, ws.sa, ch * MC);
                     }
-                    macro(pc, k, nch, mc, nc, ws, c, ic * n + jc, n);
+                    macro(a.innerIsCols(), pc, k, nch, mc, nc, ws, c, ic * n + jc, n);
                 }
             }
         }
     }
 
     /** Chunks pc, pc+128, ... (nch of them, in order) on every tile of one mc × nc block of C. */
-    private static void macro(int pc, int k, int nch, int mc, int nc, Workspace ws, float[] c, int cBase,
-                              int ldc) {
+    private static void macro(boolean aRows, int pc, int k, int nch, int mc, int nc, Workspace ws, float[] c,
+                              int cBase, int ldc) {
         float[] tile = ws.tile;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
@@ -235,12 +354,16 @@ public final class JavaFp8Gemm {
                 for (int ch = 0; ch < nch; ch++) {
                     int p0 = pc + ch * KC;
                     int kc = Math.min(KC, k - p0);
-                    int ao = ch * MC * KC + ir * kc;
+                    int ao = ch * MC * KC + (aRows ? ir * KC : ir / AP * AP * KC + ir % AP);
                     int bo = ch * NC * KC + jr * kc;
-                    if (full) {
-                        kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, c, co, ldc, p0 > 0);
+                    float[] cc = full ? c : tile;
+                    int cco = full ? co : 0;
+                    int ccld = full ? ldc : NR;
+                    if (aRows) {
+                        kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, cc, cco, ccld,
+                                p0 > 0);
                     } else {
-                        kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, tile, 0, NR,
+                        kernelP(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, cc, cco, ccld,
                                 p0 > 0);
                     }
                 }
@@ -255,9 +378,96 @@ public final class JavaFp8Gemm {
 
     /**
      * One chunk on an 8 × 2VL tile: partial(r, j) = FMA chain over p &lt; kc of A(r, p)·B(p, j) from zero, with
-     * A(r, p) = ap[ao + p·MR + r] and B(p, j) = bp[bo + p·NR + j]; then c(r, j) += (sa[r] · sb[j]) · partial.
+     * A(r, p) = ap[ao + r·KC + p] and B(p, j) = bp[bo + p·NR + j]; then c(r, j) += (sa[r] · sb[j]) · partial.
      */
     static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] sa, int sao, float[] sb, int sbo,
+                       float[] c, int co, int ldc, boolean load) {
+        FloatVector c00 = FloatVector.fromArray(S, ZERO_ROW, 0);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + VL);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ao + 1 * KC]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ao + 2 * KC]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ao + 3 * KC]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ao + 4 * KC]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ao + 5 * KC]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, ap[ao + 6 * KC]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, ap[ao + 7 * KC]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            ao++;
+            bo += NR;
+        }
+        // Promotion: c + (sa·sb)·partial, the scale product as exactly-typed receiver (see CpuGemm.kernelP2).
+        FloatVector sb0 = FloatVector.fromArray(S, sb, sbo);
+        FloatVector sb1 = FloatVector.fromArray(S, sb, sbo + VL);
+        FloatVector s;
+        // The first chunk adds to zero (as the reference does) without reading the cold C.
+        float[] src = load ? c : ZERO_ROW;
+        int so = load ? co : 0;
+        int sld = load ? ldc : 0;
+        s = FloatVector.broadcast(S, sa[sao + 0]);
+        FloatVector.fromArray(S, src, so + 0 * sld).add(s.mul(sb0).mul(c00)).intoArray(c, co + 0 * ldc);
+        FloatVector.fromArray(S, src, so + 0 * sld + VL).add(s.mul(sb1).mul(c01))
+                .intoArray(c, co + 0 * ldc + VL);
+        s = FloatVector.broadcast(S, sa[sao + 1]);
+        FloatVector.fromArray(S, src, so + 1 * sld).add(s.mul(sb0).mul(c10)).intoArray(c, co + 1 * ldc);
+        FloatVector.fromArray(S, src, so + 1 * sld + VL).add(s.mul(sb1).mul(c11))
+                .intoArray(c, co + 1 * ldc + VL);
+        s = FloatVector.broadcast(S, sa[sao + 2]);
+        FloatVector.fromArray(S, src, so + 2 * sld).add(s.mul(sb0).mul(c20)).intoArray(c, co + 2 * ldc);
+        FloatVector.fromArray(S, src, so + 2 * sld + VL).add(s.mul(sb1).mul(c21))
+                .intoArray(c, co + 2 * ldc + VL);
+        s = FloatVector.broadcast(S, sa[sao + 3]);
+        FloatVector.fromArray(S, src, so + 3 * sld).add(s.mul(sb0).mul(c30)).intoArray(c, co + 3 * ldc);
+        FloatVector.fromArray(S, src, so + 3 * sld + VL).add(s.mul(sb1).mul(c31))
+                .intoArray(c, co + 3 * ldc + VL);
+        s = FloatVector.broadcast(S, sa[sao + 4]);
+        FloatVector.fromArray(S, src, so + 4 * sld).add(s.mul(sb0).mul(c40)).intoArray(c, co + 4 * ldc);
+        FloatVector.fromArray(S, src, so + 4 * sld + VL).add(s.mul(sb1).mul(c41))
+                .intoArray(c, co + 4 * ldc + VL);
+        s = FloatVector.broadcast(S, sa[sao + 5]);
+        FloatVector.fromArray(S, src, so + 5 * sld).add(s.mul(sb0).mul(c50)).intoArray(c, co + 5 * ldc);
+        FloatVector.fromArray(S, src, so + 5 * sld + VL).add(s.mul(sb1).mul(c51))
+                .intoArray(c, co + 5 * ldc + VL);
+        s = FloatVector.broadcast(S, sa[sao + 6]);
+        FloatVector.fromArray(S, src, so + 6 * sld).add(s.mul(sb0).mul(c60)).intoArray(c, co + 6 * ldc);
+        FloatVector.fromArray(S, src, so + 6 * sld + VL).add(s.mul(sb1).mul(c61))
+                .intoArray(c, co + 6 * ldc + VL);
+        s = FloatVector.broadcast(S, sa[sao + 7]);
+        FloatVector.fromArray(S, src, so + 7 * sld).add(s.mul(sb0).mul(c70)).intoArray(c, co + 7 * ldc);
+        FloatVector.fromArray(S, src, so + 7 * sld + VL).add(s.mul(sb1).mul(c71))
+                .intoArray(c, co + 7 * ldc + VL);
+    }
+
+    /**
+     * {@link #kernel} with A in blocks of {@link #AP} rows: the same FMA chains and promotion, with
+     * A(r, p) = ap[ao + p·AP + r].
+     */
+    static void kernelP(int kc, float[] ap, int ao, float[] bp, int bo, float[] sa, int sao, float[] sb, int sbo,
                        float[] c, int co, int ldc, boolean load) {
         FloatVector c00 = FloatVector.fromArray(S, ZERO_ROW, 0);
         FloatVector c01 = c00;
@@ -295,7 +505,7 @@ public final class JavaFp8Gemm {
             c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
             x = FloatVector.broadcast(S, ap[ao + 7]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
-            ao += MR;
+            ao += AP;
             bo += NR;
         }
         // Promotion: c + (sa·sb)·partial, the scale product as exactly-typed receiver (see CpuGemm.kernelP2).
