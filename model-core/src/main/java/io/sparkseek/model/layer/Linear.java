@@ -47,6 +47,8 @@ public final class Linear {
     private QuantizedMatrix wq;     // W in 128×128 blocks, from forward
     private QuantizedMatrix xq;     // X in 1×128 tiles (InputCache.E4M3)
     private E5M6Tiles xe;           // X in E5M6 (InputCache.E5M6)
+    private QuantizedMatrix xCols;  // X̂ in 128×1 tiles for wgrad, made by the first backward that needs it
+    private Linear inputOwner;      // the Linear whose cached input this one read (forwardOnInputOf), or null
     private float[] xHat;           // dequantized X [n, in]
     private float[] dw;             // this batch's dW [out, in]
 
@@ -87,6 +89,8 @@ public final class Linear {
     /** x [n, in] → y [n, out] (a buffer owned by this layer, valid until the next forward). */
     public float[] forward(ComputePool pool, float[] x, int n) {
         y = Buffers.ensure(y, n * out);
+        inputOwner = null;
+        xCols = null;
         if (fp8 == null) {
             this.x = x;
             CpuGemm.nt(pool, n, out, in, x, 0, in, weight.w(), 0, in, y, 0, out, false);
@@ -105,6 +109,47 @@ public final class Linear {
         return y;
     }
 
+    /**
+     * Forward on the input {@code first} has just consumed in its own {@link #forward} (gate/up of an MLP, q_a and
+     * kv_a of MLA read the same x): in FP8 the input is quantized once, and its 128×1 tiles for wgrad are made once
+     * in backward, for both. Same result as {@code forward(pool, x, n)}; {@code first} must not run another
+     * forward before this Linear's backward.
+     */
+    public float[] forwardOnInputOf(ComputePool pool, Linear first, int n) {
+        if (first.in != in || first.isFp8() != isFp8() || first.inputOwner != null || first.xe != null
+                || inputCache != InputCache.E4M3) {
+            throw new IllegalArgumentException(weight.name() + " cannot share the input of " + first.weight.name());
+        }
+        if (fp8 == null) {
+            return forward(pool, first.x, n);
+        }
+        if (first.xq == null || first.xq.rows() != n) {
+            throw new IllegalStateException(first.weight.name() + " has no cached input of " + n + " rows to share");
+        }
+        y = Buffers.ensure(y, n * out);
+        inputOwner = first;
+        xq = null;
+        xe = null;
+        xCols = null;
+        wq = fp8.quantize(pool, weight.w(), out, in, G, G, false);
+        fp8.fprop(pool, first.xq, wq, y);
+        return y;
+    }
+
+    /** The cached input, dequantized and re-quantized in 128×1 tiles along tokens (once per forward). */
+    private QuantizedMatrix inputColumns(ComputePool pool, int n) {
+        if (xCols == null) {
+            xHat = Buffers.ensure(xHat, n * in);
+            if (xe != null) {
+                xe.dequantizeInto(xHat);
+            } else {
+                JavaQuantizer.dequantize(xq, xHat);
+            }
+            xCols = fp8.quantize(pool, xHat, n, in, G, 1, false);
+        }
+        return xCols;
+    }
+
     /** dy [n, out] → dx [n, in]; dW += dyᵀ·x. */
     public float[] backward(ComputePool pool, float[] dy, int n) {
         dx = Buffers.ensure(dx, n * in);
@@ -114,14 +159,8 @@ public final class Linear {
             return dx;
         }
         fp8.dgrad(pool, fp8.quantize(pool, dy, n, out, 1, G, false), wq, dx);
-        xHat = Buffers.ensure(xHat, n * in);
-        if (xe != null) {
-            xe.dequantizeInto(xHat);
-        } else {
-            JavaQuantizer.dequantize(xq, xHat);
-        }
         QuantizedMatrix dyCols = fp8.quantize(pool, dy, n, out, G, 1, false);
-        QuantizedMatrix xCols = fp8.quantize(pool, xHat, n, in, G, 1, false);
+        QuantizedMatrix xCols = (inputOwner != null ? inputOwner : this).inputColumns(pool, n);
         dw = Buffers.ensure(dw, out * in);
         fp8.wgrad(pool, dyCols, xCols, dw);
         float[] g = weight.g();

@@ -118,7 +118,7 @@ public final class Mla {
         } else {
             q = qB.forward(pool, x, n);
         }
-        float[] kv = kvA.forward(pool, x, n);
+        float[] kv = kvA.forwardOnInputOf(pool, qA != null ? qA : qB, n);   // same x: quantized once in FP8
         ckv = Buffers.ensure(ckv, n * rkv);
         kpe = Buffers.ensure(kpe, n * dr);
         int kvw = rkv + dr;

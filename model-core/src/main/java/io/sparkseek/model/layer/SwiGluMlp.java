@@ -59,7 +59,7 @@ public final class SwiGluMlp {
     /** x [n, hidden] → y [n, hidden]; caches x (by reference), a = gate(x), u = up(x) and h [n, inter]. */
     public float[] forward(ComputePool pool, float[] x, int n) {
         a = gate.forward(pool, x, n);
-        u = up.forward(pool, x, n);
+        u = up.forwardOnInputOf(pool, gate, n);   // same x: quantized once in FP8
         h = Buffers.ensure(h, n * inter);
         sig = Buffers.ensure(sig, n * inter);
         float[] a = this.a;

@@ -139,6 +139,34 @@ class Fp8LinearTest {
         check(Linear.InputCache.E5M6);
     }
 
+    /** A Linear reading the input another one just consumed gives the bits of its own forward and backward. */
+    @Test
+    void sharedInputGivesTheSameBitsAsItsOwnForward() {
+        Random rnd = new Random(5);
+        float[] x = random(rnd, N * IN, 1.0);
+        float[] dy = random(rnd, N * OUT, 0.1);
+        float[] w0 = random(rnd, OUT * IN, 0.05);
+        PrecisionPolicy fp8 = PrecisionPolicy.fp8(JavaBackend.INSTANCE);
+        Linear first = new Linear(new Param("first", OUT, IN), fp8, Linear.InputCache.E4M3);
+        Linear alone = new Linear(new Param("alone", OUT, IN), fp8, Linear.InputCache.E4M3);
+        Linear shared = new Linear(new Param("shared", OUT, IN), fp8, Linear.InputCache.E4M3);
+        for (Linear l : new Linear[]{first, alone, shared}) {
+            System.arraycopy(w0, 0, l.weight().w(), 0, w0.length);
+        }
+        try (ComputePool pool = new ComputePool(2)) {
+            first.forward(pool, x, N);
+            float[] yAlone = alone.forward(pool, x, N).clone();
+            float[] yShared = shared.forwardOnInputOf(pool, first, N).clone();
+            assertThat(yShared).containsExactly(yAlone);
+            float[] dxShared = shared.backward(pool, dy, N).clone();   // before the owner's own backward
+            float[] dxAlone = alone.backward(pool, dy, N).clone();
+            first.backward(pool, dy, N);
+            assertThat(dxShared).containsExactly(dxAlone);
+            assertThat(shared.weight().g()).containsExactly(alone.weight().g());
+            assertThat(first.weight().g()).containsExactly(alone.weight().g());
+        }
+    }
+
     @Test
     void e5m6CacheMatchesItsDefinitionAndIsFinerThanE4m3() {
         Random rnd = new Random(3);

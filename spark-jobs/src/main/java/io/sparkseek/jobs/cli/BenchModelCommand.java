@@ -57,6 +57,11 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object on stdout and nothing else")
     boolean json;
 
+    @Option(names = "--versus", description = "also train a second model (same init and data) in this precision "
+            + "(fp32|fp8), one step of each in turn in this JVM, and report the tokens/s ratio of the pairs: "
+            + "steadier than two runs on a machine whose speed drifts")
+    String versus;
+
     @Override
     public Integer call() throws Exception {
         if (steps < 1 || warmup < 0 || seqLen < 1 || batch < 1) {
@@ -64,20 +69,29 @@ public final class BenchModelCommand implements Callable<Integer> {
         }
         ModelConfig cfg = ModelConfig.read(model);
         PrecisionPolicy policy = precision.policy();
-        DeepSeekModel m = new DeepSeekModel(cfg, 0f, policy);
-        m.initialize(1);
-        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments || policy.bf16Moments()));
-        LocalTrainer trainer = new LocalTrainer(m, opt, new LrSchedule(1e-3, 1e-4, 0, warmup + steps, false),
-                LocalTrainer.Settings.DEFAULT);
+        LocalTrainer trainer = trainer(cfg, policy);
+        DeepSeekModel m = trainer.model();
+        PrecisionPolicy otherPolicy = versus == null ? null
+                : precision.withPrecision(versus).policy();
+        LocalTrainer other = otherPolicy == null ? null : trainer(cfg, otherPolicy);
         SyntheticTokens data = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
         double[] stepSeconds = new double[steps];
+        double[] otherSeconds = new double[steps];
         double lastLoss = 0;
         try (ComputePool pool = new ComputePool(threads)) {
             for (int s = 0; s < warmup + steps; s++) {
-                LocalTrainer.StepResult r = trainer.step(pool, data.batch(s, batch, seqLen), batch, seqLen);
+                int[] rows = data.batch(s, batch, seqLen);
+                LocalTrainer.StepResult r = trainer.step(pool, rows, batch, seqLen);
+                LocalTrainer.StepResult o = other == null ? null : other.step(pool, rows, batch, seqLen);
                 lastLoss = r.loss();
                 if (s >= warmup) {
                     stepSeconds[s - warmup] = r.nanos() / 1e9;
+                    otherSeconds[s - warmup] = o == null ? 0 : o.nanos() / 1e9;
+                }
+                if (!json && o != null) {
+                    System.out.printf("step %d%s  %s %.2f s, %s %.2f s%n", s, s < warmup ? " (warm-up)" : "",
+                            otherPolicy.describe(), o.nanos() / 1e9, policy.describe(), r.nanos() / 1e9);
+                    continue;
                 }
                 if (!json) {
                     System.out.printf("step %d%s  loss %.4f  %.2f s  %.0f tokens/s%n", s, s < warmup ? " (warm-up)" : "",
@@ -104,6 +118,25 @@ public final class BenchModelCommand implements Callable<Integer> {
         out.put("final_loss", lastLoss);
         out.put("parameters", paramCount);
         out.put("peak_heap_bytes", peakHeap());
+        if (other != null) {
+            double[] ratio = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                ratio[i] = otherSeconds[i] / stepSeconds[i];
+            }
+            Arrays.sort(ratio);
+            double[] os = otherSeconds.clone();
+            Arrays.sort(os);
+            Map<String, Object> vs = new LinkedHashMap<>();
+            vs.put("precision", otherPolicy.describe());
+            vs.put("median_tokens_per_s", tokensPerStep / os[steps / 2]);
+            vs.put("median_step_time_ratio", ratio[steps / 2]);
+            out.put("versus", vs);
+            if (!json) {
+                System.out.printf("%s vs %s, same JVM, steps in turn: median step %.3f s vs %.3f s; median per-pair "
+                                + "tokens/s ratio %s/%s = %.3f%n", policy.describe(), otherPolicy.describe(), median,
+                        os[steps / 2], policy.describe(), otherPolicy.describe(), ratio[steps / 2]);
+            }
+        }
         if (json) {
             System.out.println(new ObjectMapper().writeValueAsString(out));
         } else {
@@ -113,6 +146,14 @@ public final class BenchModelCommand implements Callable<Integer> {
                     median, paramCount, peakHeap() / 1048576.0);
         }
         return 0;
+    }
+
+    private LocalTrainer trainer(ModelConfig cfg, PrecisionPolicy policy) {
+        DeepSeekModel m = new DeepSeekModel(cfg, 0f, policy);
+        m.initialize(1);
+        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments || policy.bf16Moments()));
+        return new LocalTrainer(m, opt, new LrSchedule(1e-3, 1e-4, 0, warmup + steps, false),
+                LocalTrainer.Settings.DEFAULT);
     }
 
     private static long peakHeap() {

@@ -16,6 +16,14 @@ final class PrecisionOptions {
                     + "(default ${DEFAULT-VALUE}; system property sparkseek.compute.backend)")
     String backend;
 
+    /** The same backend choice with another precision. */
+    PrecisionOptions withPrecision(String otherPrecision) {
+        PrecisionOptions o = new PrecisionOptions();
+        o.precision = otherPrecision;
+        o.backend = backend;
+        return o;
+    }
+
     /** The policy these options describe; the FP32 policy opens no backend. */
     PrecisionPolicy policy() {
         PrecisionPolicy.Precision p = PrecisionPolicy.Precision.parse(precision);
