@@ -3,6 +3,8 @@ package io.sparkseek.model.optim;
 import io.sparkseek.model.fp8.Bf16;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.Param;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +20,41 @@ import java.util.Map;
  */
 public final class AdamW {
     private static final int MIN_ELEMS_PER_TASK = 16_384;
+    /** BF16 moments are decoded into FP32 scratch in chunks of this many elements, updated, and re-encoded. */
+    private static final int CHUNK = 1024;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][CHUNK]);
+
+    /**
+     * One element's update, vectorised: every operation is a separate IEEE op in the scalar order (no fused
+     * multiply-add; sqrt and division are correctly rounded in both), so lanes equal the scalar tail bit for bit.
+     */
+    private record Step(float b1, float b2, float c1, float c2, float eps, float lr, float decay) {
+
+        /** w[w0 + j] and g[w0 + j] with moments m[m0 + j], v[m0 + j], for j in [0, len). */
+        void apply(float[] w, float[] g, int w0, float[] mf, float[] vf, int m0, int len) {
+            int j = 0;
+            for (int end = S.loopBound(len); j < end; j += S.length()) {
+                FloatVector gj = FloatVector.fromArray(S, g, w0 + j);
+                FloatVector mj = FloatVector.fromArray(S, mf, m0 + j).mul(b1).add(gj.mul(1 - b1));
+                FloatVector vj = FloatVector.fromArray(S, vf, m0 + j).mul(b2).add(gj.mul(1 - b2).mul(gj));
+                mj.intoArray(mf, m0 + j);
+                vj.intoArray(vf, m0 + j);
+                FloatVector upd = mj.mul(c1).div(vj.mul(c2).sqrt().add(eps));
+                FloatVector wj = FloatVector.fromArray(S, w, w0 + j);
+                wj.sub(wj.mul(decay)).sub(upd.mul(lr)).intoArray(w, w0 + j);
+            }
+            for (; j < len; j++) {
+                float gj = g[w0 + j];
+                float mj = b1 * mf[m0 + j] + (1 - b1) * gj;
+                float vj = b2 * vf[m0 + j] + (1 - b2) * gj * gj;
+                mf[m0 + j] = mj;
+                vf[m0 + j] = vj;
+                float upd = (mj * c1) / ((float) Math.sqrt(vj * c2) + eps);
+                w[w0 + j] = w[w0 + j] - decay * w[w0 + j] - lr * upd;
+            }
+        }
+    }
 
     private final List<Param> params;
     private final AdamWConfig cfg;
@@ -80,27 +117,32 @@ public final class AdamW {
             float decay = decays(p) ? (float) (lr * cfg.weightDecay()) : 0f;
             float[] w = p.w();
             float[] g = p.g();
-            final int pi = i;
-            pool.parallelFor(w.length, MIN_ELEMS_PER_TASK, (lo, hi) -> {
-                for (int j = lo; j < hi; j++) {
-                    float gj = g[j];
-                    float mj;
-                    float vj;
-                    if (m32 != null) {
-                        mj = b1 * m32[pi][j] + (1 - b1) * gj;
-                        vj = b2 * v32[pi][j] + (1 - b2) * gj * gj;
-                        m32[pi][j] = mj;
-                        v32[pi][j] = vj;
-                    } else {
-                        mj = b1 * Bf16.toFloat(m16[pi][j]) + (1 - b1) * gj;
-                        vj = b2 * Bf16.toFloat(v16[pi][j]) + (1 - b2) * gj * gj;
-                        m16[pi][j] = Bf16.fromFloat(mj);
-                        v16[pi][j] = Bf16.fromFloat(vj);
+            Step st = new Step(b1, b2, c1, c2, eps, lrf, decay);
+            if (m32 != null) {
+                float[] m = m32[i];
+                float[] v = v32[i];
+                pool.parallelFor(w.length, MIN_ELEMS_PER_TASK, (lo, hi) -> st.apply(w, g, lo, m, v, lo, hi - lo));
+            } else {
+                short[] m = m16[i];
+                short[] v = v16[i];
+                pool.parallelFor(w.length, MIN_ELEMS_PER_TASK, (lo, hi) -> {
+                    float[][] scratch = SCRATCH.get();
+                    float[] mf = scratch[0];
+                    float[] vf = scratch[1];
+                    for (int c0 = lo; c0 < hi; c0 += CHUNK) {
+                        int len = Math.min(CHUNK, hi - c0);
+                        for (int j = 0; j < len; j++) {
+                            mf[j] = Bf16.toFloat(m[c0 + j]);
+                            vf[j] = Bf16.toFloat(v[c0 + j]);
+                        }
+                        st.apply(w, g, c0, mf, vf, 0, len);
+                        for (int j = 0; j < len; j++) {
+                            m[c0 + j] = Bf16.fromFloat(mf[j]);
+                            v[c0 + j] = Bf16.fromFloat(vf[j]);
+                        }
                     }
-                    float upd = (mj * c1) / ((float) Math.sqrt(vj * c2) + eps);
-                    w[j] = w[j] - decay * w[j] - lrf * upd;
-                }
-            });
+                });
+            }
         }
     }
 
