@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkseek.model.fp8.Fp8Gemm.Accumulation;
 import io.sparkseek.model.fp8.Fp8Gemm.Rounding;
+import io.sparkseek.model.kernel.ComputePool;
+import io.sparkseek.model.kernel.JavaFp8Gemm;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -197,7 +199,7 @@ class Fp8GemmTest {
             "mlp.down_proj", "expert gate/up_proj", "expert down_proj"};
         int[][] shapes = {{2048, 128, 256}, {2048, 192, 128}, {2048, 80, 256}, {2048, 256, 64}, {2048, 256, 128},
             {2048, 512, 256}, {2048, 256, 512}, {512, 128, 256}, {512, 256, 128}};
-        try (io.sparkseek.model.kernel.ComputePool pool = new io.sparkseek.model.kernel.ComputePool(2)) {
+        try (ComputePool pool = new ComputePool(2)) {
             for (int i = 0; i < shapes.length; i++) {
                 int m = shapes[i][0];
                 int n = shapes[i][1];
@@ -206,9 +208,9 @@ class Fp8GemmTest {
                 float[] w = gaussian(n * k, 200 + i, 0.02);
                 float[] dy = activations(m, n, 300 + i);
                 QuantizedMatrix qw = BlockQuantizer.quantize(w, n, k);
-                float[] y = io.sparkseek.model.kernel.JavaFp8Gemm.fprop(pool, TileQuantizer.quantizeRows(x, m, k, false), qw);
-                float[] dx = io.sparkseek.model.kernel.JavaFp8Gemm.dgrad(pool, TileQuantizer.quantizeRows(dy, m, n, false), qw);
-                float[] dw = io.sparkseek.model.kernel.JavaFp8Gemm.wgrad(pool, TileQuantizer.quantizeColumns(dy, m, n, false),
+                float[] y = JavaFp8Gemm.fprop(pool, TileQuantizer.quantizeRows(x, m, k, false), qw);
+                float[] dx = JavaFp8Gemm.dgrad(pool, TileQuantizer.quantizeRows(dy, m, n, false), qw);
+                float[] dw = JavaFp8Gemm.wgrad(pool, TileQuantizer.quantizeColumns(dy, m, n, false),
                         TileQuantizer.quantizeColumns(x, m, k, false));
                 double[] yRef = nt(m, n, k, toDouble(x), toDouble(w));
                 double[] dxRef = nn(m, n, k, toDouble(dy), toDouble(w));
