@@ -3,6 +3,8 @@ package io.sparkseek.data.shard;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -55,7 +57,8 @@ public final class DataDir {
 
   /**
    * Writes {@code m} as {@code dir/manifest.json}, replacing any previous one atomically: through a temp file
-   * and an overwriting rename where rename is atomic (file:, hdfs:), as one PUT on object stores. Call it
+   * and an overwriting rename where rename is atomic (file: through java.nio, hdfs: and others through
+   * FileContext), as one PUT on object stores. Call it
    * after every file the manifest lists is complete. On failure the previous manifest is left as it was and
    * no temp file remains.
    */
@@ -73,7 +76,11 @@ public final class DataDir {
     Path temp = new Path(qualified, MANIFEST + TEMP_INFIX + UUID.randomUUID());
     writeBytes(fs, temp, json, false);
     try {
-      FileContext.getFileContext(fs.getUri(), conf(fs)).rename(temp, target, Options.Rename.OVERWRITE);
+      if ("file".equals(qualified.toUri().getScheme())) {
+        replaceLocal(temp, target);
+      } else {
+        FileContext.getFileContext(fs.getUri(), conf(fs)).rename(temp, target, Options.Rename.OVERWRITE);
+      }
     } catch (IOException | RuntimeException e) {
       ShardFiles.deleteQuietly(fs, temp, e);
       throw new IOException("could not move " + temp + " over " + target + "; the previous manifest is"
@@ -103,6 +110,24 @@ public final class DataDir {
   /** Streaming hex sha256 of a file. */
   public static String sha256(FileSystem fs, Path file) throws IOException {
     return ShardFiles.sha256(fs, file);
+  }
+
+  /**
+   * Hadoop's local rename with OVERWRITE deletes the target before renaming (AbstractFileSystem's default),
+   * which leaves a moment with no manifest; POSIX rename(2) replaces atomically, so use it. The checksum side
+   * file that Hadoop's LocalFileSystem keeps ({@code .manifest.json.crc}) goes first: a stale one would make
+   * the new manifest fail to read, while a missing one only skips the extra check.
+   */
+  private static void replaceLocal(Path temp, Path target) throws IOException {
+    java.nio.file.Path from = Paths.get(temp.toUri());
+    java.nio.file.Path to = Paths.get(target.toUri());
+    java.nio.file.Path fromCrc = from.resolveSibling("." + from.getFileName() + ".crc");
+    java.nio.file.Path toCrc = to.resolveSibling("." + to.getFileName() + ".crc");
+    java.nio.file.Files.deleteIfExists(toCrc);
+    java.nio.file.Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    if (java.nio.file.Files.exists(fromCrc)) {
+      java.nio.file.Files.move(fromCrc, toCrc, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
   }
 
   private static Configuration conf(FileSystem fs) {

@@ -67,6 +67,21 @@ class DataDirTest {
   }
 
   @Test
+  void replacedManifestReadsBackThroughTheChecksummedAndTheRawLocalFileSystem() throws IOException {
+    Manifest first = prepare();
+    FileSystem raw = Fixtures.localFs().getRawFileSystem();
+    Manifest second = first.withRun(List.of(), Fixtures.stats());
+    Manifest third = second.withRun(List.of(), Fixtures.stats());
+
+    DataDir.commitManifest(raw, dir(), second);
+    assertThat(DataDir.readManifest(fs, dir())).isEqualTo(second);
+    DataDir.commitManifest(fs, dir(), third);
+    assertThat(DataDir.readManifest(fs, dir())).isEqualTo(third);
+    assertThat(DataDir.readManifest(raw, dir())).isEqualTo(third);
+    assertThat(tempFiles()).isEmpty();
+  }
+
+  @Test
   void failedWriteLeavesThePreviousManifestIntact() throws IOException {
     Manifest first = prepare();
     byte[] before = Files.readAllBytes(tmp.resolve("manifest.json"));
