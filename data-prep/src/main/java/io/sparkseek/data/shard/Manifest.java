@@ -69,6 +69,12 @@ public record Manifest(
       Checks.nonEmpty(k, "settings key");
       Objects.requireNonNull(v, () -> "settings." + k + " is null");
     });
+    for (ShardInfo s : dedupIndex) {
+      if (s.tokens() != 0) {
+        throw new IllegalArgumentException("dedup_index entry " + s.path() + " has tokens " + s.tokens()
+            + "; hash-index entries carry a count (sequences) and tokens 0, as HashIndex.write returns them");
+      }
+    }
     checkRuns(runs, sources.size());
     checkUniquePaths(splits, dedupIndex);
   }
@@ -188,7 +194,7 @@ public record Manifest(
         throw new IllegalArgumentException("splits." + split + " is missing");
       }
       for (ShardInfo s : list) {
-        if (s.tokens() != Math.multiplyExact(s.sequences(), (long) seqLen + 1)) {
+        if (s.sequences() > Long.MAX_VALUE / (seqLen + 1L) || s.tokens() != s.sequences() * (seqLen + 1L)) {
           throw new IllegalArgumentException("splits." + split + " shard " + s.path() + " has tokens " + s.tokens()
               + " but sequences " + s.sequences() + " x (seq_len " + seqLen + " + 1) = "
               + s.sequences() * (seqLen + 1L));

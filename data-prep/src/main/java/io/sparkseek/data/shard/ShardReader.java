@@ -24,6 +24,8 @@ import org.apache.hadoop.fs.Path;
  * {@link CorruptShardException} naming the shard.
  */
 public final class ShardReader {
+  private static final String FIX = "; re-run prep or restore the file";
+
   private ShardReader() {}
 
   /** All rows of the shard, flattened: sequences × (seqLen + 1) ints. */
@@ -81,14 +83,14 @@ public final class ShardReader {
         int n = root.getRowCount();
         if (row + n > info.sequences()) {
           throw new CorruptShardException("shard " + info.path() + " has more rows than the "
-              + info.sequences() + " its manifest entry lists; re-run prep or restore the file");
+              + info.sequences() + " its manifest entry lists" + FIX);
         }
         FixedSizeListVector list = (FixedSizeListVector) root.getVector(0);
         IntVector items = (IntVector) list.getDataVector();
         int values = n * width;
         if (list.getNullCount() != 0 || items.getValueCount() < values || items.getNullCount() != 0) {
           throw new CorruptShardException("shard " + info.path() + " has null or missing tokens in a batch"
-              + " starting at row " + row + "; re-run prep or restore the file");
+              + " starting at row " + row + FIX);
         }
         items.getDataBuffer().nioBuffer(0, values * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer()
             .get(out, (int) (row * width), values);
@@ -96,7 +98,7 @@ public final class ShardReader {
       }
       if (row != info.sequences()) {
         throw new CorruptShardException("shard " + info.path() + " has " + row + " rows but its manifest entry"
-            + " lists " + info.sequences() + "; re-run prep or restore the file");
+            + " lists " + info.sequences() + FIX);
       }
     }
     return out;
@@ -106,25 +108,24 @@ public final class ShardReader {
     List<Field> fields = schema.getFields();
     String expected = "; expected one column " + ShardWriter.COLUMN + ": FixedSizeList<int32>[" + width + "]";
     if (fields.size() != 1 || !ShardWriter.COLUMN.equals(fields.get(0).getName())) {
-      throw new CorruptShardException("shard " + info.path() + " has columns " + fields + expected);
+      throw new CorruptShardException("shard " + info.path() + " has columns " + fields + expected + FIX);
     }
     Field column = fields.get(0);
     if (!(column.getType() instanceof ArrowType.FixedSizeList list) || list.getListSize() != width
         || column.getChildren().size() != 1
         || !new ArrowType.Int(32, true).equals(column.getChildren().get(0).getType())) {
       throw new CorruptShardException("shard " + info.path() + " has column " + column + expected
-          + " (is it from a data dir with another seq_len?)");
+          + " (is it from a data dir with another seq_len?)" + FIX);
     }
     String format = schema.getCustomMetadata().get(ShardWriter.META_FORMAT);
     String seqLen = schema.getCustomMetadata().get(ShardWriter.META_SEQ_LEN);
     if (!Manifest.FORMAT.equals(format) || !Integer.toString(width - 1).equals(seqLen)) {
       throw new CorruptShardException("shard " + info.path() + " has schema metadata format=" + format
-          + ", seq_len=" + seqLen + "; expected " + Manifest.FORMAT + " and " + (width - 1));
+          + ", seq_len=" + seqLen + "; expected " + Manifest.FORMAT + " and " + (width - 1) + FIX);
     }
   }
 
   private static CorruptShardException corrupt(ShardInfo info, Path dataDir, String what, Throwable cause) {
-    return new CorruptShardException("shard " + info.path() + " in " + dataDir + ": " + what
-        + "; re-run prep or restore the file", cause);
+    return new CorruptShardException("shard " + info.path() + " in " + dataDir + ": " + what + FIX, cause);
   }
 }

@@ -157,6 +157,12 @@ class ManifestTest {
         .hasMessageContaining("more than once");
     assertThatThrownBy(() -> parse(base.replace("\"sha256\": \"bbbb", "\"sha256\": \"BBBB")))
         .hasMessageContaining("sha256");
+    assertThatThrownBy(() -> parse(base.replace("\"sequences\": 3,", "\"sequences\": 4611686018427387904,")))
+        .isInstanceOf(ManifestException.class).hasMessageContaining("train/part-00000-00001.arrow");
+    assertThatThrownBy(() -> parse(base.replace("\"sequences\": 3,", "\"sequences\": 1e3,")))
+        .isInstanceOf(ManifestException.class).hasMessageContaining("splits.train[1].sequences");
+    assertThatThrownBy(() -> Fixtures.sample().withDedupIndex(List.of(new ShardInfo("d.bin", 3, 9, 40, Fixtures.SHA_A))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("d.bin");
   }
 
   @Test
@@ -172,5 +178,7 @@ class ManifestTest {
     assertThatThrownBy(() -> parse(base.substring(0, base.length() / 2)))
         .isInstanceOf(ManifestException.class).hasMessageContaining(FILE).hasMessageContaining("JSON");
     assertThatThrownBy(() -> parse("[]")).hasMessageContaining(FILE);
+    assertThatThrownBy(() -> parse(base + "{}")).isInstanceOf(ManifestException.class).hasMessageContaining(FILE);
+    assertThatThrownBy(() -> parse("")).isInstanceOf(ManifestException.class).hasMessageContaining(FILE);
   }
 }
