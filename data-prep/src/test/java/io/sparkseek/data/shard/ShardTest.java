@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.util.Arrays;
@@ -15,9 +18,12 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -177,6 +183,49 @@ class ShardTest {
         .isInstanceOf(CorruptShardException.class)
         .hasMessageContaining("w.arrow")
         .hasMessageContaining("FixedSizeList<int32>[6]");
+  }
+
+  @Test
+  void foreignArrowFileWithAMatchingChecksumIsRejectedBySchema() throws Exception {
+    Schema schema = new Schema(List.of(new Field("ids", FieldType.notNullable(new ArrowType.Int(32, true)), null)));
+    java.nio.file.Path file = tmp.resolve("foreign.arrow");
+    try (RootAllocator allocator = new RootAllocator();
+        VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        ArrowFileWriter writer = new ArrowFileWriter(root, null, ch)) {
+      IntVector ids = (IntVector) root.getVector(0);
+      ids.allocateNew(3);
+      ids.setSafe(0, 1);
+      ids.setSafe(1, 2);
+      ids.setSafe(2, 3);
+      ids.setValueCount(3);
+      root.setRowCount(3);
+      writer.start();
+      writer.writeBatch();
+      writer.end();
+    }
+    ShardInfo info = entryFor("foreign.arrow", 3, 2);
+
+    assertThatThrownBy(() -> ShardReader.readAll(fs, dir(), info, 2))
+        .isInstanceOf(CorruptShardException.class)
+        .hasMessageContaining("foreign.arrow")
+        .hasMessageContaining("ids");
+  }
+
+  @Test
+  void nonArrowBytesWithAMatchingChecksumAreACorruptShard() throws Exception {
+    Files.write(tmp.resolve("junk.arrow"), "not an arrow file at all".getBytes(StandardCharsets.UTF_8));
+    ShardInfo info = entryFor("junk.arrow", 1, 2);
+
+    assertThatThrownBy(() -> ShardReader.readAll(fs, dir(), info, 2))
+        .isInstanceOf(CorruptShardException.class)
+        .hasMessageContaining("junk.arrow")
+        .hasMessageContaining("Arrow cannot read it");
+  }
+
+  private ShardInfo entryFor(String name, long rows, int seqLen) throws Exception {
+    byte[] bytes = Files.readAllBytes(tmp.resolve(name));
+    return new ShardInfo(name, rows, rows * (seqLen + 1), bytes.length, HexFormat.of().formatHex(sha256(bytes)));
   }
 
   @Test
