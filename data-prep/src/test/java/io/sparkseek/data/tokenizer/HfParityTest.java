@@ -48,6 +48,16 @@ class HfParityTest {
         assertThat(hf.get(0).idsSpecial()).as("DeepSeek-V3's ByteLevel post-processor adds no BOS")
                 .isEqualTo(hf.get(0).ids());
         compare(tok, hf, "DeepSeek-V3");
+
+        // toJson() of the loaded file is a tokenizer.json HF reads to the same encodings
+        Path rewritten = tmp.resolve("deepseek-rewritten.json");
+        Files.writeString(rewritten, tok.toJson());
+        List<HfReference.Result> again = HfReference.run(rewritten, inputs, tmp);
+        for (int i = 0; i < inputs.size(); i++) {
+            assertThat(again.get(i).ids()).as("HF on our rewritten DeepSeek-V3 JSON, input %d", i)
+                    .isEqualTo(hf.get(i).ids());
+            assertThat(again.get(i).decoded()).isEqualTo(hf.get(i).decoded());
+        }
     }
 
     @Test
