@@ -22,19 +22,32 @@ final class SplitPreTokenizer extends PreTokenizer {
     private final String source;
     private final boolean isRegex;
     private final Pattern pattern;
+    /** A hand-written matcher for spec §10's patterns (same matches as {@link #pattern}), or null. */
+    private final KnownPattern known;
     private final SplitBehavior behavior;
     private final boolean invert;
 
     private SplitPreTokenizer(String source, boolean isRegex, SplitBehavior behavior, boolean invert) {
+        this(source, isRegex, behavior, invert, true);
+    }
+
+    private SplitPreTokenizer(String source, boolean isRegex, SplitBehavior behavior, boolean invert,
+            boolean useKnown) {
         this.source = source;
         this.isRegex = isRegex;
         this.behavior = behavior;
         this.invert = invert;
         this.pattern = source.isEmpty() ? null : compile(isRegex ? source : Pattern.quote(source), source);
+        this.known = isRegex && useKnown ? KnownPattern.of(source) : null;
     }
 
     static SplitPreTokenizer regex(String regex, SplitBehavior behavior, boolean invert) {
         return new SplitPreTokenizer(regex, true, behavior, invert);
+    }
+
+    /** The same split always run by java.util.regex (tests compare it with the {@link KnownPattern} path). */
+    SplitPreTokenizer regexOnly() {
+        return new SplitPreTokenizer(source, isRegex, behavior, invert, false);
     }
 
     static SplitPreTokenizer literal(String text, SplitBehavior behavior, boolean invert) {
@@ -70,20 +83,34 @@ final class SplitPreTokenizer extends PreTokenizer {
     @Override
     Pieces apply(Pieces in) {
         Pieces out = new Pieces(in.text);
-        Matcher m = pattern == null ? null : pattern.matcher(in.text);
+        Matcher m = pattern == null || known != null ? null : pattern.matcher(in.text);
         Events ev = new Events();
         for (int i = 0; i < in.count(); i++) {
             ev.clear();
-            findMatches(m, in.start(i), in.end(i), ev);
+            findMatches(in.text, m, in.start(i), in.end(i), ev);
             emit(ev, out);
         }
         return out;
     }
 
     /** HF's {@code Pattern::find_matches}: alternating (range, isMatch) events covering [from, to). */
-    private void findMatches(Matcher m, int from, int to, Events ev) {
+    private void findMatches(String s, Matcher m, int from, int to, Events ev) {
         int prev = from;
-        if (m != null) {
+        if (known != null) {
+            for (int p = from; p < to; ) {
+                int end = known.matchAt(s, p, to);
+                if (end < 0) {
+                    p += Character.charCount(s.codePointAt(p));
+                    continue;
+                }
+                if (prev != p) {
+                    ev.add(prev, p, invert);
+                }
+                ev.add(p, end, !invert);
+                prev = end;
+                p = end;
+            }
+        } else if (m != null) {
             m.region(from, to);
             while (m.find()) {
                 if (prev != m.start()) {
