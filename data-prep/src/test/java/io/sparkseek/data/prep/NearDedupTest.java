@@ -192,8 +192,9 @@ class NearDedupTest {
 
     /**
      * Not run by default: {@code mvn -o -pl data-prep test -Dtest=NearDedupTest#sweepNumHashTables
-     * -Dneardedup.sweep=true}. Time, pairs and recall per numHashTables on the planted corpus, and the bucket-matching
-     * pairs expected from the exact all-pairs similarities (sum of 1 - (1 - J)^L), which is the join's work.
+     * -Dneardedup.sweep=true [-Dneardedup.sweep.tables=1,2,4,8,16]}. Time, pairs and recall per numHashTables on the
+     * planted corpus, and the bucket-matching pairs expected from the exact all-pairs similarities (sum of
+     * 1 - (1 - J)^L), which is the join's work.
      */
     @Test
     @EnabledIfSystemProperty(named = "neardedup.sweep", matches = "true")
@@ -211,7 +212,8 @@ class NearDedupTest {
         System.out.printf("all pairs %d: Jaccard median %.3f, p99 %.3f, p99.9 %.3f%n", sims.size(),
                 sims.get(sims.size() / 2), sims.get((int) (sims.size() * 0.99)), sims.get((int) (sims.size() * 0.999)));
         find(corpus.rows()); // warm-up
-        for (int tables : new int[]{Integer.getInteger("neardedup.sweep.tables", 8)}) {
+        String tablesList = System.getProperty("neardedup.sweep.tables", "1,2,4,8,16");
+        for (int tables : Arrays.stream(tablesList.split(",")).mapToInt(Integer::parseInt).toArray()) {
             double bucketPairs = sims.stream().mapToDouble(j -> 1 - Math.pow(1 - j, tables)).sum();
             long start = System.nanoTime();
             NearDedupResult r = NearDedup.find(frame(corpus.rows()), DEFAULTS.withNumHashTables(tables));
