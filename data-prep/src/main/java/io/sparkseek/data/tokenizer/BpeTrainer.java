@@ -28,6 +28,10 @@ import java.util.TreeMap;
  * <p>Incremental: only the words containing the merged pair are rewritten and their pairs recounted; candidates sit
  * in a priority queue and an entry whose count is out of date is skipped when popped (every count change pushes a
  * fresh entry). The result is a pure function of the counts (pieces are NFC-normalized, summed and sorted first).
+ *
+ * <p>The trained tokenizer: NFC normalizer, {@link PreTokenizer#deepSeekV3()}, a {@code TemplateProcessing}
+ * post-processor (single: {@code BOS $A}; pair: {@code BOS $A BOS $B}, each document opened by BOS), the special tokens
+ * as non-normalized special added tokens, and a ByteLevel decoder.
  */
 public final class BpeTrainer {
     private BpeTrainer() {}

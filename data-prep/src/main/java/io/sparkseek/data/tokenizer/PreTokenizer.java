@@ -52,6 +52,20 @@ public abstract class PreTokenizer {
                 new ByteLevelPreTokenizer(false, true, false)));
     }
 
+    /** Parses a pre-tokenizer's JSON (the value of tokenizer.json's {@code "pre_tokenizer"}). */
+    public static PreTokenizer fromJson(String json) {
+        try {
+            return fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("pre_tokenizer is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** This pre-tokenizer's tokenizer.json form. */
+    public String toJsonString() {
+        return toJson(JsonNodeFactory.instance).toString();
+    }
+
     /** Builds a pre-tokenizer from its tokenizer.json node ({@code "pre_tokenizer"}). */
     public static PreTokenizer fromJson(JsonNode node) {
         if (node == null || !node.isObject()) {

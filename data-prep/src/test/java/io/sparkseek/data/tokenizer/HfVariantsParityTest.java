@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Parity with HF tokenizers for the pipeline options DeepSeek-V3 does not use: each Split behavior with and without
- * invert, String patterns, Digits, ByteLevel with prefix space and GPT-2 regex, NFKC, and added tokens with
- * lstrip/rstrip/single_word/normalized. Each variant is a small trained tokenizer.json with one part replaced.
+ * invert, String patterns, Digits, ByteLevel with prefix space and GPT-2 regex, NFKC, added tokens with
+ * lstrip/rstrip/single_word/normalized, {@code ignore_merges}, and merges written as [a, b] arrays. Each variant is a small trained tokenizer.json with one part replaced.
  */
 class HfVariantsParityTest {
     private static final long SEED = 7L;
@@ -67,6 +67,17 @@ class HfVariantsParityTest {
         addToken(single, base.tokenToId("b").getAsInt(), "b", false, false, false, false);
         ((ObjectNode) single.get("added_tokens").get(single.get("added_tokens").size() - 1)).put("single_word", true);
         check(base, single, inputs, tmp, variant++, failures);
+        ObjectNode ignoreMerges = root(base);
+        ((ObjectNode) ignoreMerges.get("model")).put("ignore_merges", true);
+        check(base, ignoreMerges, inputs, tmp, variant++, failures);
+        ObjectNode arrayMerges = root(base);
+        ArrayNode pairs = MAPPER.createArrayNode();
+        arrayMerges.get("model").get("merges").forEach(m -> {
+            String[] ab = m.asText().split(" ");
+            pairs.addArray().add(ab[0]).add(ab[1]);
+        });
+        ((ObjectNode) arrayMerges.get("model")).set("merges", pairs);
+        check(base, arrayMerges, inputs, tmp, variant++, failures);
         assertThat(failures).as("variants differing from HF").isEmpty();
     }
 
