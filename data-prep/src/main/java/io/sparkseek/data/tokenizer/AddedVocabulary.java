@@ -25,6 +25,8 @@ final class AddedVocabulary {
 
     private final Node root = new Node();
     private final boolean empty;
+    /** The sorted first characters of all tokens: most text positions are rejected by one binary search. */
+    private final char[] firstChars;
 
     /**
      * @param normalizer applied to each token's content to get the text it matches ({@code normalized} tokens are
@@ -40,6 +42,12 @@ final class AddedVocabulary {
             n.token = t;
         }
         this.empty = root.next.isEmpty();
+        this.firstChars = new char[root.next.size()];
+        int k = 0;
+        for (Character c : root.next.keySet()) {
+            firstChars[k++] = c;
+        }
+        java.util.Arrays.sort(firstChars);
     }
 
     /** A span of the text: an added token's id over [start, end), or id -1 for text between matches. */
@@ -51,6 +59,10 @@ final class AddedVocabulary {
         int startOffset = 0;
         int i = 0;
         while (!empty && i < text.length()) {
+            if (java.util.Arrays.binarySearch(firstChars, text.charAt(i)) < 0) {
+                i++;
+                continue;
+            }
             AddedToken tok = null;
             int stop = i;
             Node n = root;
