@@ -29,7 +29,8 @@ public record AddedToken(int id, String content, boolean singleWord, boolean lst
 
     static AddedToken fromJson(JsonNode n) {
         if (n == null || !n.isObject() || !n.has("id") || !n.get("id").canConvertToInt()) {
-            throw new IllegalArgumentException("added_tokens entry needs an integer \"id\", got: " + Json.abbreviate(n));
+            throw new IllegalArgumentException("added_tokens entry needs an integer \"id\", got: "
+                    + Json.abbreviate(n));
         }
         return new AddedToken(n.get("id").intValue(), Json.text(n, "content", "added_tokens entry"),
                 Json.bool(n, "single_word", false), Json.bool(n, "lstrip", false), Json.bool(n, "rstrip", false),

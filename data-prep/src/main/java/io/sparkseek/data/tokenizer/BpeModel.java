@@ -32,7 +32,8 @@ final class BpeModel {
     private final int unkId;
     private final boolean fuseUnk;
 
-    BpeModel(Map<String, Integer> vocab, List<String[]> merges, boolean ignoreMerges, String unkToken, boolean fuseUnk) {
+    BpeModel(Map<String, Integer> vocab, List<String[]> merges, boolean ignoreMerges, String unkToken,
+            boolean fuseUnk) {
         this.vocab = Map.copyOf(vocab);
         int maxId = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
         this.tokens = new String[maxId + 1];
@@ -41,8 +42,8 @@ final class BpeModel {
                 throw new IllegalArgumentException("model.vocab: token '" + t + "' has negative id " + id);
             }
             if (tokens[id] != null) {
-                throw new IllegalArgumentException("model.vocab: id " + id + " is used by both '" + tokens[id] + "' and '" + t
-                        + "'; every id must name one token");
+                throw new IllegalArgumentException("model.vocab: id " + id + " is used by both '" + tokens[id]
+                        + "' and '" + t + "'; every id must name one token");
             }
             tokens[id] = t;
         });
@@ -95,7 +96,8 @@ final class BpeModel {
         }
         JsonNode v = m.get("vocab");
         if (v == null || !v.isObject()) {
-            throw new IllegalArgumentException("model.vocab must be an object of token -> id, got: " + Json.abbreviate(v));
+            throw new IllegalArgumentException("model.vocab must be an object of token -> id, got: "
+                    + Json.abbreviate(v));
         }
         Map<String, Integer> vocab = new HashMap<>(v.size() * 2);
         v.fields().forEachRemaining(e -> {

@@ -101,7 +101,8 @@ public final class BpeTokenizer {
             Integer id = model.id(String.valueOf(bl.charOf(b)));
             if (id == null) {
                 throw new IllegalArgumentException("model.vocab lacks the byte-level token for byte 0x"
-                        + Integer.toHexString(b) + " ('" + bl.charOf(b) + "'); a byte-level BPE vocabulary needs all 256");
+                        + Integer.toHexString(b) + " ('" + bl.charOf(b)
+                                + "'); a byte-level BPE vocabulary needs all 256");
             }
             byteIds[b] = id;
         }

@@ -10,7 +10,8 @@ final class Json {
     static String text(JsonNode node, String field, String where) {
         JsonNode v = node.get(field);
         if (v == null || !v.isTextual()) {
-            throw new IllegalArgumentException(where + " needs a string field \"" + field + "\", got: " + abbreviate(node));
+            throw new IllegalArgumentException(where + " needs a string field \"" + field + "\", got: "
+                    + abbreviate(node));
         }
         return v.asText();
     }

@@ -96,7 +96,8 @@ final class PostProcessor {
         JsonNode specials = node.get("special_tokens");
         if (single == null || !single.isArray() || specials == null || !specials.isObject()) {
             throw new IllegalArgumentException(
-                    "TemplateProcessing needs a \"single\" array and a \"special_tokens\" object, got: " + Json.abbreviate(node));
+                    "TemplateProcessing needs a \"single\" array and a \"special_tokens\" object, got: "
+                            + Json.abbreviate(node));
         }
         boolean seenA = false;
         for (JsonNode piece : single) {

@@ -58,7 +58,8 @@ final class SplitPreTokenizer extends PreTokenizer {
         JsonNode pat = node.get("pattern");
         if (pat == null || !pat.isObject() || pat.size() != 1) {
             throw new IllegalArgumentException(
-                    "Split pre_tokenizer needs \"pattern\": {\"Regex\": ...} or {\"String\": ...}, got: " + Json.abbreviate(node));
+                    "Split pre_tokenizer needs \"pattern\": {\"Regex\": ...} or {\"String\": ...}, got: "
+                            + Json.abbreviate(node));
         }
         SplitBehavior behavior = SplitBehavior.fromJson(Json.text(node, "behavior", "Split pre_tokenizer"));
         boolean invert = Json.bool(node, "invert", false);

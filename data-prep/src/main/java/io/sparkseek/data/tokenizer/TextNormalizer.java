@@ -43,7 +43,8 @@ final class TextNormalizer {
             case "Sequence": {
                 JsonNode list = node.get("normalizers");
                 if (list == null || !list.isArray()) {
-                    throw new IllegalArgumentException("normalizer Sequence needs a \"normalizers\" array, got: " + node);
+                    throw new IllegalArgumentException("normalizer Sequence needs a \"normalizers\" array, got: "
+                            + node);
                 }
                 list.forEach(n -> collect(n, forms));
                 return;
