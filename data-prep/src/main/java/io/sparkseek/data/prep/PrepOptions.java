@@ -23,11 +23,14 @@ import java.util.Optional;
  * @param near        near-duplicate settings
  * @param valFraction share of documents (by content hash) in the validation split
  * @param shardMb     upper bound of one shard file in MiB
+ * @param partitions  Spark partitions for the per-document stages (0: twice the default parallelism); the output
+ *                    does not depend on it
  */
 public record PrepOptions(List<String> inputs, String output, InputFormat format, String textField,
                           TextSplit textSplit, InvalidUtf8 invalidUtf8, BadRecords badRecords,
                           Optional<String> tokenizer, int vocabSize, int seqLen, DedupMode dedup,
-                          NearDedupOptions near, double valFraction, int shardMb) {
+                          NearDedupOptions near, double valFraction, int shardMb,
+                          int partitions) {
 
     public static final String DEFAULT_TEXT_FIELD = "text";
     public static final int DEFAULT_VOCAB_SIZE = 8192;
@@ -60,6 +63,9 @@ public record PrepOptions(List<String> inputs, String output, InputFormat format
         }
         if (shardMb < 1 || shardMb > 2047) {
             throw new IllegalArgumentException("--shard-mb must be in [1, 2047], got " + shardMb);
+        }
+        if (partitions < 0) {
+            throw new IllegalArgumentException("--partitions must be >= 0 (0 = automatic), got " + partitions);
         }
         if ((long) (seqLen + 1) * Integer.BYTES > (long) shardMb << 20) {
             throw new IllegalArgumentException("--shard-mb " + shardMb + " cannot hold one window of " + (seqLen + 1)
