@@ -8,7 +8,8 @@ package io.sparkseek.data.shard;
  * the whole file. For a {@link HashIndex} file (manifest key {@code dedup_index}): {@code sequences} is the
  * number of hashes (written as {@code count}) and {@code tokens} is 0.
  */
-public record ShardInfo(String path, long sequences, long tokens, long bytes, String sha256) {
+public record ShardInfo(String path, long sequences, long tokens, long bytes, String sha256)
+    implements java.io.Serializable {
   public ShardInfo {
     Checks.relativePath(path, "path");
     Checks.nonNegative(sequences, "sequences of " + path);

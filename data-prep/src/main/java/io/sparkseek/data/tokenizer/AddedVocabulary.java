@@ -26,15 +26,20 @@ final class AddedVocabulary {
   private final Node root = new Node();
   private final boolean empty;
 
-  AddedVocabulary(List<AddedToken> tokens) {
+  /**
+   * @param normalizer applied to each token's content to get the text it matches ({@code normalized} tokens are
+   *     matched in normalized text, so HF normalizes their content too), or the identity for raw-text tokens
+   */
+  AddedVocabulary(List<AddedToken> tokens, java.util.function.UnaryOperator<String> normalizer) {
     for (AddedToken t : tokens) {
+      String pattern = normalizer.apply(t.content());
       Node n = root;
-      for (int i = 0; i < t.content().length(); i++) {
-        n = n.next.computeIfAbsent(t.content().charAt(i), c -> new Node());
+      for (int i = 0; i < pattern.length(); i++) {
+        n = n.next.computeIfAbsent(pattern.charAt(i), c -> new Node());
       }
       n.token = t;
     }
-    this.empty = tokens.isEmpty();
+    this.empty = root.next.isEmpty();
   }
 
   /** A span of the text: an added token's id over [start, end), or id -1 for text between matches. */

@@ -176,6 +176,11 @@ final class BpeModel {
     return tokens.length;
   }
 
+  /** Number of tokens in the vocabulary (HF's {@code get_vocab_size} for BPE). */
+  int tokenCount() {
+    return vocab.size();
+  }
+
   Integer id(String token) {
     return vocab.get(token);
   }

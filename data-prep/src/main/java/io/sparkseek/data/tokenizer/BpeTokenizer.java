@@ -67,6 +67,7 @@ public final class BpeTokenizer {
       throw new IllegalArgumentException("pre_tokenizer must end with a ByteLevel step: only byte-level BPE is "
           + "supported (got " + preTokenizer.toJson(JsonNodeFactory.instance) + ")");
     }
+    checkAddedIds(model, addedTokens);
     this.model = model;
     this.preTokenizer = preTokenizer;
     this.normalizer = normalizer;
@@ -75,8 +76,9 @@ public final class BpeTokenizer {
     List<AddedToken> sorted = new ArrayList<>(addedTokens);
     sorted.sort(Comparator.comparingInt(AddedToken::id));
     this.addedTokens = List.copyOf(sorted);
-    this.rawAdded = new AddedVocabulary(sorted.stream().filter(t -> !t.normalized()).toList());
-    this.normalizedAdded = new AddedVocabulary(sorted.stream().filter(AddedToken::normalized).toList());
+    this.rawAdded = new AddedVocabulary(sorted.stream().filter(t -> !t.normalized()).toList(), s -> s);
+    this.normalizedAdded = new AddedVocabulary(sorted.stream().filter(AddedToken::normalized).toList(),
+        normalizer::apply);
     Map<String, Integer> ids = new HashMap<>();
     int size = model.size();
     for (AddedToken t : sorted) {
@@ -90,7 +92,8 @@ public final class BpeTokenizer {
     for (int id = 0; id < size; id++) {
       tokens[id] = model.token(id);
     }
-    sorted.forEach(t -> tokens[t.id()] = t.content());
+    // HF's id -> token for a normalized added token is its normalized content (so decode emits that text)
+    sorted.forEach(t -> tokens[t.id()] = t.normalized() ? normalizer.apply(t.content()) : t.content());
     for (int id = 0; id < size; id++) {
       tokenBytes[id] = tokens[id] == null ? null : bl.decodeToken(tokens[id]);
     }
@@ -101,6 +104,33 @@ public final class BpeTokenizer {
             + Integer.toHexString(b) + " ('" + bl.charOf(b) + "'); a byte-level BPE vocabulary needs all 256");
       }
       byteIds[b] = id;
+    }
+  }
+
+  /**
+   * HF ignores the ids written in added_tokens: a token in the model vocabulary gets its model id, any other the next
+   * id after the model vocabulary and the added tokens before it. Ids that HF would not reproduce are an error here,
+   * since encodings would silently differ.
+   */
+  private static void checkAddedIds(BpeModel model, List<AddedToken> addedTokens) {
+    Map<String, Integer> assigned = new HashMap<>();
+    int modelCount = model.tokenCount();
+    int maxAdded = -1;
+    for (AddedToken t : addedTokens) {
+      Integer hfId = model.id(t.content());
+      if (hfId == null) {
+        hfId = assigned.get(t.content());
+      }
+      if (hfId == null) {
+        hfId = maxAdded >= modelCount ? maxAdded + 1 : modelCount;
+        assigned.put(t.content(), hfId);
+      }
+      maxAdded = Math.max(maxAdded, hfId);
+      if (hfId != t.id()) {
+        throw new IllegalArgumentException("added token '" + t.content() + "' has id " + t.id()
+            + " but HF tokenizers would give it id " + hfId + " (its model id, or the next id after the "
+            + modelCount + " model tokens and the added tokens listed before it); renumber added_tokens");
+      }
     }
   }
 

@@ -86,7 +86,7 @@ class HfParityTest {
       } else if (!Arrays.equals(idsSpecial, want.idsSpecial())) {
         problem = "ids with special tokens differ " + diff(tok, idsSpecial, want.idsSpecial());
       } else if (!decoded.equals(want.decoded())) {
-        problem = "decode differs: ours " + escape(decoded) + " HF " + escape(want.decoded());
+        problem = "decode differs " + textDiff(decoded, want.decoded());
       }
       if (problem != null) {
         mismatches++;
@@ -101,7 +101,19 @@ class HfParityTest {
     assertThat(first).as("%s: %d of %d inputs differ from HF; first", name, mismatches, inputs.size()).isNull();
   }
 
-  private static String diff(BpeTokenizer tok, int[] ours, int[] theirs) {
+  /** Where two strings first differ, with some context from both. */
+  static String textDiff(String ours, String theirs) {
+    final int context = 20;
+    int k = 0;
+    while (k < ours.length() && k < theirs.length() && ours.charAt(k) == theirs.charAt(k)) {
+      k++;
+    }
+    int from = Math.max(0, k - context);
+    return "at char " + k + ": ours " + escape(ours.substring(from, Math.min(ours.length(), k + context))) + " HF "
+        + escape(theirs.substring(from, Math.min(theirs.length(), k + context)));
+  }
+
+  static String diff(BpeTokenizer tok, int[] ours, int[] theirs) {
     final int context = 4;
     int k = 0;
     while (k < ours.length && k < theirs.length && ours[k] == theirs[k]) {
@@ -115,7 +127,8 @@ class HfParityTest {
   private static String window(BpeTokenizer tok, int[] ids, int from, int to) {
     StringBuilder sb = new StringBuilder("[");
     for (int i = from; i < Math.min(to, ids.length); i++) {
-      sb.append(ids[i]).append('=').append(escape(tok.idToToken(ids[i]))).append(' ');
+      String token = ids[i] >= 0 && ids[i] < tok.vocabSize() ? tok.idToToken(ids[i]) : "?";
+      sb.append(ids[i]).append('=').append(escape(token)).append(' ');
     }
     return sb.append("] (length ").append(ids.length).append(')').toString();
   }

@@ -127,4 +127,19 @@ final class TestTexts {
     }
     return sb.toString();
   }
+
+  /** A tokenizer trained on {@link #corpus} (NFC, DeepSeek-V3 pieces), default specials. */
+  static BpeTokenizer trained(long seed, int corpusChars, int vocabSize) {
+    return BpeTrainer.train(pieceCounts(corpus(seed, corpusChars)), TrainerOptions.defaults(vocabSize));
+  }
+
+  /** Piece counts of a text as the Spark job computes them: NFC, then DeepSeek-V3 pre-tokenization. */
+  static java.util.Map<String, Long> pieceCounts(String text) {
+    java.util.Map<String, Long> counts = new java.util.HashMap<>();
+    for (String piece : PreTokenizer.deepSeekV3().split(
+        java.text.Normalizer.normalize(text, java.text.Normalizer.Form.NFC))) {
+      counts.merge(piece, 1L, Long::sum);
+    }
+    return counts;
+  }
 }
