@@ -61,8 +61,12 @@ import static org.apache.spark.sql.functions.udf;
  * depend on the order of the pairs.
  *
  * <p>Cost: MLlib has no AND-amplification (bands of several MinHashes), so every pair sharing any one MinHash value
- * is compared; for ordinary prose at 5-character shingles that is a few percent of all pairs per table. The candidate
- * pairs (two longs and a double each) are collected to the driver.
+ * is compared: a fraction 1 - (1 - J)^numHashTables of all pairs, J being the similarity of unrelated documents
+ * (median 0.057 for 300-word chunks of the Brown Corpus at 5-character shingles: ~21% of all pairs at 4 tables, ~38%
+ * at 8). Each such row carries both documents' full feature vectors through MLlib's shuffle and distinct, and that
+ * is nearly all the time: for NearDedupTest's 400 documents (48k joined rows at 4 tables) the join took ~30 s with
+ * the vectors and ~1.7 s with a one-feature stand-in in their place (2 busy cores). The candidate pairs (two longs
+ * and a double each) are collected to the driver.
  */
 public final class NearDedup {
 

@@ -15,8 +15,10 @@ public record NearDedupOptions(double threshold, int shingleChars, int numHashTa
     public static final double DEFAULT_THRESHOLD = 0.8;
     public static final int DEFAULT_SHINGLE_CHARS = 5;
     /**
-     * Miss probability at similarity 0.8 is 0.2^8 = 2.6e-6 per pair; more tables only add candidate pairs below the
-     * threshold (work) without measurable recall (see NearDedupTest's planted-duplicates figures).
+     * A pair at similarity 0.8 is missed with probability 0.2^4 = 0.0016 (0.9: 0.0001). MLlib's join works through
+     * every pair sharing any one MinHash: a fraction 1 - (1 - J)^tables of all pairs, J being unrelated documents'
+     * similarity (~0.06 for 5-character shingles of English prose). Measured on NearDedupTest's planted corpus:
+     * recall 1.0 from 2 tables up, 0.94 with 1; time about proportional to those pairs (4 tables ~0.6 of 8's).
      */
     public static final int DEFAULT_NUM_HASH_TABLES = 4;
     public static final long DEFAULT_SEED = 20_261_128L;

@@ -11,40 +11,40 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * non-word characters.
  */
 public record AddedToken(int id, String content, boolean singleWord, boolean lstrip, boolean rstrip,
-    boolean normalized, boolean special) {
+        boolean normalized, boolean special) {
 
-  public AddedToken {
-    if (id < 0) {
-      throw new IllegalArgumentException("added token '" + content + "' has negative id " + id);
+    public AddedToken {
+        if (id < 0) {
+            throw new IllegalArgumentException("added token '" + content + "' has negative id " + id);
+        }
+        if (content == null || content.isEmpty()) {
+            throw new IllegalArgumentException("added token with id " + id + " has empty content");
+        }
     }
-    if (content == null || content.isEmpty()) {
-      throw new IllegalArgumentException("added token with id " + id + " has empty content");
+
+    /** A special token matched on raw text, without stripping (how DeepSeek's BOS/EOS/PAD are declared). */
+    public static AddedToken special(int id, String content) {
+        return new AddedToken(id, content, false, false, false, false, true);
     }
-  }
 
-  /** A special token matched on raw text, without stripping (how DeepSeek's BOS/EOS/PAD are declared). */
-  public static AddedToken special(int id, String content) {
-    return new AddedToken(id, content, false, false, false, false, true);
-  }
-
-  static AddedToken fromJson(JsonNode n) {
-    if (n == null || !n.isObject() || !n.has("id") || !n.get("id").canConvertToInt()) {
-      throw new IllegalArgumentException("added_tokens entry needs an integer \"id\", got: " + Json.abbreviate(n));
+    static AddedToken fromJson(JsonNode n) {
+        if (n == null || !n.isObject() || !n.has("id") || !n.get("id").canConvertToInt()) {
+            throw new IllegalArgumentException("added_tokens entry needs an integer \"id\", got: " + Json.abbreviate(n));
+        }
+        return new AddedToken(n.get("id").intValue(), Json.text(n, "content", "added_tokens entry"),
+                Json.bool(n, "single_word", false), Json.bool(n, "lstrip", false), Json.bool(n, "rstrip", false),
+                Json.bool(n, "normalized", true), Json.bool(n, "special", false));
     }
-    return new AddedToken(n.get("id").intValue(), Json.text(n, "content", "added_tokens entry"),
-        Json.bool(n, "single_word", false), Json.bool(n, "lstrip", false), Json.bool(n, "rstrip", false),
-        Json.bool(n, "normalized", true), Json.bool(n, "special", false));
-  }
 
-  ObjectNode toJson(JsonNodeFactory f) {
-    ObjectNode n = f.objectNode();
-    n.put("id", id);
-    n.put("content", content);
-    n.put("single_word", singleWord);
-    n.put("lstrip", lstrip);
-    n.put("rstrip", rstrip);
-    n.put("normalized", normalized);
-    n.put("special", special);
-    return n;
-  }
+    ObjectNode toJson(JsonNodeFactory f) {
+        ObjectNode n = f.objectNode();
+        n.put("id", id);
+        n.put("content", content);
+        n.put("single_word", singleWord);
+        n.put("lstrip", lstrip);
+        n.put("rstrip", rstrip);
+        n.put("normalized", normalized);
+        n.put("special", special);
+        return n;
+    }
 }
