@@ -6,13 +6,14 @@ import io.sparkseek.jobs.cli.GradCommand;
 import io.sparkseek.jobs.cli.InitCommand;
 import io.sparkseek.jobs.cli.TokensCommand;
 import io.sparkseek.jobs.cli.TrainLocalCommand;
+import io.sparkseek.jobs.prep.PrepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of {@code scripts/sparkseek} (ARCHITECTURE §4). */
 @Command(name = "sparkseek", mixinStandardHelpOptions = true, version = "sparkseek 0.1.0",
         description = "Pretrain DeepSeek-V3-style MoE models on Apache Spark.",
-        subcommands = {InitCommand.class, EvalCommand.class, GradCommand.class, TrainLocalCommand.class,
+        subcommands = {PrepCommand.class, InitCommand.class, EvalCommand.class, GradCommand.class, TrainLocalCommand.class,
                 BenchModelCommand.class, TokensCommand.class})
 public final class Main implements Runnable {
 

@@ -5,6 +5,7 @@ import org.apache.spark.ml.feature.MinHashLSHModel;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -46,10 +47,9 @@ import static org.apache.spark.sql.functions.udf;
  *   <li>Hash each shingle into 2^30 binary features (FNV-1a 64 then a 64-bit finaliser; MinHashLSH accepts at most
  *       2038074743 features). Collisions inside a pair's ~10^3 shingles have probability ~10^-3 and only affect
  *       which pairs become candidates, never the confirmation.</li>
- *   <li>{@code approxSimilarityJoin} of the set with itself. MLlib ORs {@code numHashTables} single MinHashes, so a
- *       pair of similarity s becomes a bucket match with probability 1 - (1 - s)^numHashTables, and the join then
- *       keeps matches whose Jaccard distance of the feature vectors is below 1 - threshold (plus
- *       {@link #JOIN_DISTANCE_SLACK}, since MLlib's filter is strict and 1 - 0.8 is not exact in binary).</li>
+ *   <li>MLlib's {@link MinHashLSH} (seeded) computes {@code numHashTables} MinHash values per document; they are
+ *       cut into bands ({@link Banding#forThreshold}: 24 bands of 5 at threshold 0.8), and documents that agree on
+ *       every value of some band are candidates. Only (band, band signature, key) rows are shuffled.</li>
  *   <li>Confirm every candidate (keyA &lt; keyB) with the exact Jaccard similarity of the two shingle sets, on the
  *       executors, and keep those at or above the threshold.</li>
  *   <li>Union-find on the driver over the confirmed pairs; in each connected component the smallest key is kept and
@@ -60,32 +60,27 @@ import static org.apache.spark.sql.functions.udf;
  * MinHash functions come from the seed, the join is an equi-join on hash values, and union-find's components do not
  * depend on the order of the pairs.
  *
- * <p>Cost: MLlib has no AND-amplification (bands of several MinHashes), so every pair sharing any one MinHash value
- * is compared: a fraction 1 - (1 - J)^numHashTables of all pairs, J being the similarity of unrelated documents
- * (median 0.057 for 300-word chunks of the Brown Corpus at 5-character shingles: ~21% of all pairs at 4 tables, ~38%
- * at 8). Each such row carries both documents' full feature vectors through MLlib's shuffle and distinct, and that
- * is nearly all the time: for NearDedupTest's 400 documents (48k joined rows at 4 tables) the join took ~30 s with
- * the vectors and ~1.7 s with a one-feature stand-in in their place (2 busy cores). The candidate pairs (two longs
- * and a double each) are collected to the driver.
+ * <p>Cost: MLlib's own {@code approxSimilarityJoin} is OR-only (a pair is compared when any one MinHash agrees) and
+ * carries both shingle vectors through its join; at English prose's background similarity (~0.06 for 5-character
+ * shingles, median over Brown documents 0.057) four tables made a fifth of all pairs candidates, and the 500 Brown
+ * documents took 160 s. Banding makes unrelated pairs candidates with probability ~2e-5 and shuffles longs only.
+ * Candidate pairs are collected to the driver for union-find.
  */
 public final class NearDedup {
 
     /** Feature space of the hashed shingles: large enough that collisions are rare, within MinHashLSH's limit. */
     static final int FEATURE_SPACE = 1 << 30;
-    /** Added to the join's distance bound: MLlib keeps distance &lt; bound, and we want at-or-above-threshold. */
-    static final double JOIN_DISTANCE_SLACK = 1e-9;
 
     static final String KEY = "key";
     static final String TEXT = "text";
     private static final String FEATURES = "shingleFeatures";
     private static final String HASHES = "minHashes";
-    private static final String DISTANCE = "jaccardDistance";
+    private static final String BAND = "band";
+    private static final String SIGNATURE = "bandSignature";
     private static final String KEY_A = "keyA";
     private static final String KEY_B = "keyB";
     private static final String TEXT_A = "textA";
     private static final String TEXT_B = "textB";
-    private static final String LEFT = "datasetA";
-    private static final String RIGHT = "datasetB";
 
     private static final Pattern WHITESPACE = Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
 
@@ -129,15 +124,22 @@ public final class NearDedup {
                 .setInputCol(FEATURES)
                 .setOutputCol(HASHES)
                 .fit(featureSpaceSample(docs.sparkSession()));
-        Dataset<Row> hashed = model.transform(vectors);
+        Banding banding = Banding.forThreshold(options.threshold(), options.numHashTables());
+        // (band, band signature, key) rows: only longs travel through the shuffle, never the vectors.
+        JavaRDD<Row> bandRows = model.transform(vectors).select(col(KEY), col(HASHES)).javaRDD()
+                .flatMap(row -> banding.bandRows(row.getLong(0), row.<Vector>getList(1)).iterator());
+        StructType bandSchema = new StructType().add(BAND, DataTypes.IntegerType, false)
+                .add(SIGNATURE, DataTypes.LongType, false).add(KEY, DataTypes.LongType, false);
+        Dataset<Row> bands = docs.sparkSession().createDataFrame(bandRows, bandSchema);
+        Dataset<Row> pairs = bands.toDF(BAND, SIGNATURE, KEY_A)
+                .join(bands.toDF(BAND, SIGNATURE, KEY_B), scala.jdk.javaapi.CollectionConverters.asScala(
+                        List.of(BAND, SIGNATURE)).toSeq())
+                .filter(col(KEY_A).lt(col(KEY_B)))
+                .select(col(KEY_A), col(KEY_B)).distinct();
 
-        double maxDistance = 1.0 - options.threshold() + JOIN_DISTANCE_SLACK;
         UserDefinedFunction similarity = udf(
                 (UDF2<String, String, Double>) (a, b) -> jaccard(shingles(a, n), shingles(b, n)),
                 DataTypes.DoubleType);
-        Dataset<Row> pairs = model.approxSimilarityJoin(hashed, hashed, maxDistance, DISTANCE).toDF()
-                .select(col(LEFT + "." + KEY).as(KEY_A), col(RIGHT + "." + KEY).as(KEY_B))
-                .filter(col(KEY_A).lt(col(KEY_B)));
         Dataset<Row> texts = docs.select(col(KEY), col(TEXT));
         List<Row> candidates = pairs
                 .join(texts.toDF(KEY_A, TEXT_A), KEY_A)

@@ -6,8 +6,8 @@ package io.sparkseek.data.prep;
  * @param threshold     Jaccard similarity of two documents' character-shingle sets at or above which they are
  *                      near-duplicates; in (0, 1]
  * @param shingleChars  shingle length in characters (code points) of the normalised text; at least 1
- * @param numHashTables MinHash functions (MLlib's "hash tables", OR-amplified: a pair is a candidate when any one
- *                      matches); at least 1. A pair of similarity s is missed with probability (1 - s)^numHashTables
+ * @param numHashTables MinHash functions (MLlib's "hash tables"); at least 1. They are cut into bands by
+ *                      {@link Banding#forThreshold} (AND-OR amplification)
  * @param seed          seed of the MinHash functions; with the same seed the result is the same on every run
  */
 public record NearDedupOptions(double threshold, int shingleChars, int numHashTables, long seed) {
@@ -15,12 +15,11 @@ public record NearDedupOptions(double threshold, int shingleChars, int numHashTa
     public static final double DEFAULT_THRESHOLD = 0.8;
     public static final int DEFAULT_SHINGLE_CHARS = 5;
     /**
-     * A pair at similarity 0.8 is missed with probability 0.2^4 = 0.0016 (0.9: 0.0001). MLlib's join works through
-     * every pair sharing any one MinHash: a fraction 1 - (1 - J)^tables of all pairs, J being unrelated documents'
-     * similarity (~0.06 for 5-character shingles of English prose). Measured on NearDedupTest's planted corpus:
-     * recall 1.0 from 2 tables up, 0.94 with 1; time about proportional to those pairs (4 tables ~0.6 of 8's).
+     * 120 MinHash values: 24 bands of 5 at threshold 0.8, so a pair at 0.8 is missed with probability 7e-5, while
+     * unrelated English documents (5-shingle similarity ~0.06) become candidates with probability ~2e-5. Computing
+     * the 120 values is a small share of the time; see {@link Banding}.
      */
-    public static final int DEFAULT_NUM_HASH_TABLES = 4;
+    public static final int DEFAULT_NUM_HASH_TABLES = 120;
     public static final long DEFAULT_SEED = 20_261_128L;
 
     public NearDedupOptions {

@@ -34,6 +34,16 @@ public final class DataDir {
 
   private DataDir() {}
 
+  /**
+   * The file system to read and write a data dir with. For {@code file:} paths this is the raw local file system:
+   * Hadoop's default local one writes a {@code .crc} side file next to every file, which would only duplicate
+   * the SHA-256 checksums the manifest already holds.
+   */
+  public static FileSystem fileSystem(Path dir, Configuration conf) throws IOException {
+    FileSystem fs = dir.getFileSystem(conf);
+    return fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
+  }
+
   /** The manifest of {@code dir}; a ManifestException names the file, or says the dir is not prepared. */
   public static Manifest readManifest(FileSystem fs, Path dir) throws IOException {
     return readManifestIfPresent(fs, dir).orElseThrow(() -> new ManifestException(dir

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,6 +26,7 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * NearDedup in a real local Spark: hand-made cases with known answers, planted near-duplicates in generated prose
@@ -190,38 +190,17 @@ class NearDedupTest {
         assertThat(r.droppedKeys()).as("exact all-pairs Jaccard and union-find").containsExactly(bruteForce);
     }
 
-    /**
-     * Not run by default: {@code mvn -o -pl data-prep test -Dtest=NearDedupTest#sweepNumHashTables
-     * -Dneardedup.sweep=true [-Dneardedup.sweep.tables=1,2,4,8,16]}. Time, pairs and recall per numHashTables on the
-     * planted corpus, and the bucket-matching pairs expected from the exact all-pairs similarities (sum of
-     * 1 - (1 - J)^L), which is the join's work.
-     */
     @Test
-    @EnabledIfSystemProperty(named = "neardedup.sweep", matches = "true")
-    void sweepNumHashTables() {
-        Corpus corpus = Corpus.planted(new Random(11), 300, 100, 15, 15);
-        Set<Long> truth = corpus.trueDrops(DEFAULTS.threshold());
-        List<Set<String>> sets = corpus.texts.values().stream().map(NearDedupTest::referenceShingles).toList();
-        List<Double> sims = new ArrayList<>();
-        for (int i = 0; i < sets.size(); i++) {
-            for (int j = i + 1; j < sets.size(); j++) {
-                sims.add(exactJaccard(sets.get(i), sets.get(j)));
-            }
-        }
-        Collections.sort(sims);
-        System.out.printf("all pairs %d: Jaccard median %.3f, p99 %.3f, p99.9 %.3f%n", sims.size(),
-                sims.get(sims.size() / 2), sims.get((int) (sims.size() * 0.99)), sims.get((int) (sims.size() * 0.999)));
-        find(corpus.rows()); // warm-up
-        String tablesList = System.getProperty("neardedup.sweep.tables", "1,2,4,8,16");
-        for (int tables : Arrays.stream(tablesList.split(",")).mapToInt(Integer::parseInt).toArray()) {
-            double bucketPairs = sims.stream().mapToDouble(j -> 1 - Math.pow(1 - j, tables)).sum();
-            long start = System.nanoTime();
-            NearDedupResult r = NearDedup.find(frame(corpus.rows()), DEFAULTS.withNumHashTables(tables));
-            double seconds = (System.nanoTime() - start) / 1e9;
-            long hits = Arrays.stream(r.droppedKeys()).filter(truth::contains).count();
-            System.out.printf("numHashTables %2d: %.2f s, expected bucket pairs %.0f, %s, recall %.4f%n",
-                    tables, seconds, bucketPairs, r, (double) hits / truth.size());
-        }
+    void bandingMissesFewPairsAtTheThresholdAndFewUnrelatedOnes() {
+        Banding b = Banding.forThreshold(0.8, 120);
+        assertThat(b).isEqualTo(new Banding(24, 5));
+        // independent formula: P(no band agrees) = (1 - s^r)^b
+        assertThat(b.missProbability(0.8)).isCloseTo(Math.pow(1 - Math.pow(0.8, 5), 24), within(1e-15))
+                .isLessThan(Banding.MAX_MISS_AT_THRESHOLD);
+        assertThat(1 - b.missProbability(0.06)).isLessThan(1e-4);
+        assertThat(Banding.forThreshold(0.5, 120).rows()).isEqualTo(2);
+        assertThat(Banding.forThreshold(0.9, 120).rows()).isEqualTo(8);
+        assertThat(Banding.forThreshold(0.05, 3)).as("none qualifies: one row per band").isEqualTo(new Banding(3, 1));
     }
 
     @Test
