@@ -5,13 +5,13 @@ package io.sparkseek.data.shard;
  * or does not have the documented layout. The message names the file and the fix.
  */
 public final class CorruptShardException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public CorruptShardException(String message) {
-    super(message);
-  }
+    public CorruptShardException(String message) {
+        super(message);
+    }
 
-  public CorruptShardException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    public CorruptShardException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

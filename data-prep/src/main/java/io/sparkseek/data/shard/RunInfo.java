@@ -10,20 +10,20 @@ import java.util.Map;
  * them.
  */
 public record RunInfo(int index, int sources, Map<String, Long> stats) {
-  public RunInfo {
-    Checks.nonNegative(index, "run index");
-    Checks.nonNegative(sources, "sources of run " + index);
-    if (stats == null) {
-      throw new IllegalArgumentException("stats of run " + index + " is missing");
+    public RunInfo {
+        Checks.nonNegative(index, "run index");
+        Checks.nonNegative(sources, "sources of run " + index);
+        if (stats == null) {
+            throw new IllegalArgumentException("stats of run " + index + " is missing");
+        }
+        LinkedHashMap<String, Long> copy = new LinkedHashMap<>();
+        stats.forEach((k, v) -> {
+            Checks.nonEmpty(k, "stats key of run " + index);
+            if (v == null) {
+                throw new IllegalArgumentException("stats." + k + " of run " + index + " is null");
+            }
+            copy.put(k, v);
+        });
+        stats = Collections.unmodifiableMap(copy);
     }
-    LinkedHashMap<String, Long> copy = new LinkedHashMap<>();
-    stats.forEach((k, v) -> {
-      Checks.nonEmpty(k, "stats key of run " + index);
-      if (v == null) {
-        throw new IllegalArgumentException("stats." + k + " of run " + index + " is null");
-      }
-      copy.put(k, v);
-    });
-    stats = Collections.unmodifiableMap(copy);
-  }
 }

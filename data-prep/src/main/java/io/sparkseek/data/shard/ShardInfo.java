@@ -9,17 +9,17 @@ package io.sparkseek.data.shard;
  * number of hashes (written as {@code count}) and {@code tokens} is 0.
  */
 public record ShardInfo(String path, long sequences, long tokens, long bytes, String sha256)
-    implements java.io.Serializable {
-  public ShardInfo {
-    Checks.relativePath(path, "path");
-    Checks.nonNegative(sequences, "sequences of " + path);
-    Checks.nonNegative(tokens, "tokens of " + path);
-    Checks.nonNegative(bytes, "bytes of " + path);
-    Checks.sha256(sha256, "sha256 of " + path);
-  }
+        implements java.io.Serializable {
+    public ShardInfo {
+        Checks.relativePath(path, "path");
+        Checks.nonNegative(sequences, "sequences of " + path);
+        Checks.nonNegative(tokens, "tokens of " + path);
+        Checks.nonNegative(bytes, "bytes of " + path);
+        Checks.sha256(sha256, "sha256 of " + path);
+    }
 
-  /** The number of hashes of a {@link HashIndex} entry (same as {@link #sequences()}). */
-  public long count() {
-    return sequences;
-  }
+    /** The number of hashes of a {@link HashIndex} entry (same as {@link #sequences()}). */
+    public long count() {
+        return sequences;
+    }
 }

@@ -6,9 +6,9 @@ package io.sparkseek.data.shard;
  * An incremental prep run skips sources whose (uri, size, modified) are already listed.
  */
 public record SourceInfo(String uri, long size, long modified, long docs) {
-  public SourceInfo {
-    Checks.nonEmpty(uri, "uri");
-    Checks.nonNegative(size, "size of " + uri);
-    Checks.nonNegative(docs, "docs of " + uri);
-  }
+    public SourceInfo {
+        Checks.nonEmpty(uri, "uri");
+        Checks.nonNegative(size, "size of " + uri);
+        Checks.nonNegative(docs, "docs of " + uri);
+    }
 }
