@@ -102,11 +102,15 @@ public final class PrepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrepOptions options = options();
         SparkSession spark = SparkSessions.getOrCreate("sparkseek prep");
-        long t0 = System.nanoTime();
-        PrepJob.Result r = PrepJob.run(spark, options, System.out::println);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.println(summary(r, seconds));
-        return 0;
+        try {
+            long t0 = System.nanoTime();
+            PrepJob.Result r = PrepJob.run(spark, options, System.out::println);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.println(summary(r, seconds));
+            return 0;
+        } finally {
+            spark.stop();
+        }
     }
 
     /** The end-of-run summary: documents read, dropped, deduplicated; tokens; shards; bytes per token. */
