@@ -82,19 +82,39 @@ class PrepJobTest {
     void brownCorpusShardsAreConsistentAndDecodeToTheKeptDocuments() throws Exception {
         Path brown = repoRoot().resolve("data/corpus/brown/brown.jsonl");
         assertThat(brown).as("the Brown corpus: run scripts/fetch-corpus first (scripts/test does)").exists();
-        List<String> cleaned = new ArrayList<>();
+        List<String> originals = new ArrayList<>();
         for (String line : Files.readAllLines(brown)) {
-            cleaned.add(TextCleaner.clean(JSON.readTree(line).get("text").asText()));
+            originals.add(JSON.readTree(line).get("text").asText());
         }
+        // Planted near-duplicates of real Brown documents, in a second file after Brown (its key range is later, so
+        // the originals are the representatives kept): word edits from 1% (clearly near-duplicate) to 30% (clearly
+        // not). Ground truth: the exact 5-character-shingle Jaccard computed here, independently of NearDedup.
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        Files.copy(brown, in.resolve("a-brown.jsonl"));
+        Random rnd = new Random(2026);
+        double[] editRates = {0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3};
+        List<String> planted = new ArrayList<>();
+        List<Boolean> trulyNear = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            String original = originals.get(rnd.nextInt(originals.size()));
+            String copy = editWords(original, editRates[i % editRates.length], rnd);
+            planted.add(copy);
+            trulyNear.add(referenceJaccard(TextCleaner.clean(original), TextCleaner.clean(copy)) >= 0.8);
+        }
+        writeJsonl(in, "b-planted.jsonl", planted);
+        List<String> cleaned = new ArrayList<>();
+        originals.forEach(t -> cleaned.add(TextCleaner.clean(t)));
+        planted.forEach(t -> cleaned.add(TextCleaner.clean(t)));
+
         Path out = tmp.resolve("brown");
-        PrepOptions o = options(List.of(brown.toString()), out, 8192, 256, PrepOptions.DedupMode.NEAR, 0.05, 1, 0);
+        PrepOptions o = options(List.of(in.toString()), out, 8192, 256, PrepOptions.DedupMode.NEAR, 0.05, 1, 0);
         PrepJob.Result r = prep(o);
         PrepCounters c = r.counters();
         Manifest m = r.manifest();
 
-        assertThat(c.get(PrepCounters.DOCUMENTS_READ)).isEqualTo(500);
+        assertThat(c.get(PrepCounters.DOCUMENTS_READ)).isEqualTo(540);
         assertThat(m.vocabSize()).isEqualTo(8192);
-        assertThat(m.sources()).hasSize(1);
+        assertThat(m.sources()).hasSize(2);
         assertThat(m.sources().get(0).docs()).isEqualTo(500);
         assertThat(m.shards(Manifest.TRAIN).size()).as("1 MiB shards").isGreaterThan(3);
         BpeTokenizer tok = BpeTokenizer.load(out.resolve("tokenizer.json"));
@@ -103,51 +123,65 @@ class PrepJobTest {
         assertThat(DataDir.sha256(FileSystem.getLocal(new Configuration()),
                 new org.apache.hadoop.fs.Path(out.resolve("tokenizer.json").toUri()))).isEqualTo(m.tokenizerSha256());
 
+        // Decode each split's windows in order: the pieces between EOS are the kept documents, in key order.
         int complete = 0;
-        int nextDoc = 0;
         List<Integer> seenDocs = new ArrayList<>();
         for (String split : Manifest.SPLITS) {
             int[] stream = readSplitIndependently(out, m, split);
             assertThat((long) stream.length).isEqualTo(m.totalTokens(split));
             assertThat(m.totalSequences(split)).isEqualTo(c.get(split.equals(Manifest.TRAIN)
                     ? PrepCounters.TRAIN_SEQUENCES : PrepCounters.VAL_SEQUENCES));
-            String decoded = tok.decode(stream);
-            String[] pieces = decoded.split(eos, -1);
-            nextDoc = 0;
+            String[] pieces = tok.decode(stream).split(eos, -1);
+            int nextDoc = 0;
             for (int i = 0; i < pieces.length; i++) {
                 String piece = pieces[i];
                 boolean last = i == pieces.length - 1;
-                // each complete piece is the next kept document, in input order
-                int found = -1;
-                for (int d = nextDoc; d < cleaned.size(); d++) {
-                    boolean match = last ? cleaned.get(d).startsWith(stripPartialChar(piece)) : cleaned.get(d).equals(piece);
-                    if (match) {
-                        found = d;
-                        break;
-                    }
-                }
                 if (last && piece.isEmpty()) {
                     break;
                 }
-                assertThat(found).as(split + " piece " + i + " is a Brown document in order: "
+                int found = -1;
+                for (int d = nextDoc; d < cleaned.size() && found < 0; d++) {
+                    if (last ? cleaned.get(d).startsWith(stripPartialChar(piece)) : cleaned.get(d).equals(piece)) {
+                        found = d;
+                    }
+                }
+                assertThat(found).as(split + " piece " + i + " is an input document, in order: "
                         + piece.substring(0, Math.min(80, piece.length()))).isGreaterThanOrEqualTo(0);
                 seenDocs.add(found);
                 nextDoc = found + 1;
-                if (!last) {
-                    complete++;
-                }
+                complete += last ? 0 : 1;
             }
         }
         assertThat(seenDocs).as("no document in both splits").doesNotHaveDuplicates();
         long kept = c.get(PrepCounters.DOCUMENTS_KEPT);
-        assertThat(seenDocs.size()).as("every kept document appears (the tail-cut ones partially)")
+        assertThat(seenDocs.size()).as("every kept document appears (a tail-cut one partially)")
                 .isBetween((int) kept - 2, (int) kept);
+
+        // Near dedup on real English: which planted copies were dropped, against the ground truth.
+        int truePositives = 0;
+        int dropped = 0;
+        int trueTotal = 0;
+        for (int i = 0; i < planted.size(); i++) {
+            boolean wasDropped = !seenDocs.contains(originals.size() + i);
+            trueTotal += trulyNear.get(i) ? 1 : 0;
+            dropped += wasDropped ? 1 : 0;
+            truePositives += wasDropped && trulyNear.get(i) ? 1 : 0;
+        }
+        assertThat(seenDocs.stream().filter(d -> d < originals.size()).count())
+                .as("every Brown document kept (the originals are the representatives)").isBetween(498L, 500L);
+        assertThat(c.get(PrepCounters.NEAR_DUPLICATES)).isEqualTo(dropped);
+        double recall = (double) truePositives / trueTotal;
+        double precision = dropped == 0 ? 1 : (double) truePositives / dropped;
         long tokens = c.get(PrepCounters.TRAIN_TOKENS) + c.get(PrepCounters.VAL_TOKENS);
         double bytesPerToken = (double) c.get(PrepCounters.TEXT_BYTES) / (tokens - kept);
-        System.out.printf("Brown: %d docs kept of %d (%d exact, %d near duplicates), %d tokens, %.3f bytes/token "
-                        + "(vocab 8192), %d complete documents decoded%n", kept, c.get(PrepCounters.DOCUMENTS_READ),
-                c.get(PrepCounters.EXACT_DUPLICATES), c.get(PrepCounters.NEAR_DUPLICATES), tokens, bytesPerToken,
-                complete);
+        System.out.printf("Brown + 40 planted copies: %d docs kept of %d (%d exact, %d near duplicates; planted: %d truly "
+                        + "near-duplicate, recall %.3f, precision %.3f), %d tokens, %.3f bytes/token (vocab 8192), %d "
+                        + "complete documents decoded%n", kept, c.get(PrepCounters.DOCUMENTS_READ),
+                c.get(PrepCounters.EXACT_DUPLICATES), c.get(PrepCounters.NEAR_DUPLICATES), trueTotal, recall, precision,
+                tokens, bytesPerToken, complete);
+        assertThat(trueTotal).as("the edit rates put copies on both sides of 0.8").isBetween(10, 35);
+        assertThat(recall).isEqualTo(1.0);
+        assertThat(precision).isEqualTo(1.0);
         assertThat(bytesPerToken).isBetween(3.5, 6.0);
 
         // the same inputs again change nothing, byte for byte
@@ -155,6 +189,32 @@ class PrepJobTest {
         PrepJob.Result again = prep(o);
         assertThat(again.changed()).isFalse();
         assertThat(snapshot(out)).isEqualTo(before);
+    }
+
+    /** {@code text} with a share {@code rate} of its words replaced by other words of the same text. */
+    private static String editWords(String text, double rate, Random rnd) {
+        String[] words = text.split(" ");
+        for (int k = 0; k < Math.round(words.length * rate); k++) {
+            words[rnd.nextInt(words.length)] = words[rnd.nextInt(words.length)] + (rnd.nextBoolean() ? "s" : "");
+        }
+        return String.join(" ", words);
+    }
+
+    /** Jaccard similarity of 5-code-point shingle sets after lower-casing and collapsing whitespace. */
+    private static double referenceJaccard(String a, String b) {
+        java.util.Set<String> x = shingles(a);
+        java.util.Set<String> y = shingles(b);
+        long common = x.stream().filter(y::contains).count();
+        return (double) common / (x.size() + y.size() - common);
+    }
+
+    private static java.util.Set<String> shingles(String text) {
+        int[] cps = text.toLowerCase(java.util.Locale.ROOT).replaceAll("(?U)\\s+", " ").strip().codePoints().toArray();
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (int i = 0; i + 5 <= cps.length; i++) {
+            out.add(new String(cps, i, 5));
+        }
+        return out;
     }
 
     /** All rows of one split read with a plain ArrowFileReader after checking size and SHA-256 independently. */
@@ -303,6 +363,19 @@ class PrepJobTest {
         assertThat(fresh).as("a first run that failed leaves no data dir").doesNotExist();
 
         Files.delete(bad);
+
+        // an unreadable file (not gzip despite its name) is an error naming it, under every policy
+        Path broken = in.resolve("c.txt.gz");
+        Files.write(broken, new byte[]{'n', 'o', 't', ' ', 'g', 'z', 'i', 'p'});
+        Path fresh2 = tmp.resolve("fresh2");
+        PrepOptions lenient = new PrepOptions(List.of(in.toString()), fresh2.toString(), PrepOptions.InputFormat.AUTO,
+                "text", PrepOptions.TextSplit.FILE, PrepOptions.InvalidUtf8.SKIP, PrepOptions.BadRecords.SKIP,
+                Optional.empty(), 400, 32, PrepOptions.DedupMode.EXACT, NearDedupOptions.defaults(), 0.1, 1, 0);
+        assertThatThrownBy(() -> prep(lenient)).isInstanceOf(PrepInputException.class)
+                .hasMessageContaining("cannot read input").hasMessageContaining("c.txt.gz");
+        assertThat(fresh2).doesNotExist();
+        Files.delete(broken);
+
         Path out = tmp.resolve("data");
         PrepOptions o = options(List.of(in.toString()), out, 400, 32, PrepOptions.DedupMode.EXACT, 0.1, 1, 0);
         prep(o);
