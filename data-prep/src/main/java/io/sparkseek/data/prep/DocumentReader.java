@@ -77,80 +77,237 @@ public final class DocumentReader {
 
     /** Reads {@code src}, passing each kept document to {@code sink}; returns this file's counts. */
     public PrepCounters read(FileSystem fs, SourceFile src, Consumer<Doc> sink) {
+        try (Documents docs = open(fs, src)) {
+            docs.forEachRemaining(sink);
+            return docs.counts();
+        }
+    }
+
+    /**
+     * The documents of {@code src}, read as they are consumed (a task never holds a whole file's documents);
+     * {@link Documents#counts()} is complete once the iterator is exhausted.
+     */
+    public Documents open(FileSystem fs, SourceFile src) {
         Path path = new Path(src.uri());
         PrepCounters counts = new PrepCounters();
         try {
-            switch (formatOf(path, fs.getConf())) {
-                case JSONL -> readJsonl(fs, src, path, sink, counts);
-                case PARQUET -> readParquet(fs, src, path, sink, counts);
-                default -> readText(fs, src, path, sink, counts);
-            }
+            RecordSource records = switch (formatOf(path, fs.getConf())) {
+                case JSONL -> new JsonlRecords(open(fs, path), src);
+                case PARQUET -> new ParquetRecords(fs, src, path);
+                default -> switch (rules.textSplit()) {
+                    case FILE -> new WholeFileRecords(open(fs, path), src);
+                    case LINE -> new LineRecords(open(fs, path), src);
+                    case PARAGRAPH -> new ParagraphRecords(open(fs, path), src);
+                };
+            };
+            return new Documents(records, src, counts);
         } catch (IOException e) {
-            throw new PrepInputException("cannot read input " + src.uri() + ": " + e
-                    + " (check that it exists, is readable, and is not being written)", e);
+            throw unreadable(src, e);
         }
-        return counts;
     }
 
-    private InputStream open(FileSystem fs, Path path) throws IOException {
-        InputStream raw = fs.open(path);
-        CompressionCodec codec = new CompressionCodecFactory(fs.getConf()).getCodec(path);
-        return new BufferedInputStream(codec == null ? raw : codec.createInputStream(raw), 1 << 16);
+    private static PrepInputException unreadable(SourceFile src, IOException e) {
+        return new PrepInputException("cannot read input " + src.uri() + ": " + e
+                + " (check that it exists, is readable, and is not being written)", e);
     }
 
-    private void readText(FileSystem fs, SourceFile src, Path path, Consumer<Doc> sink, PrepCounters counts)
-            throws IOException {
-        try (InputStream in = open(fs, path)) {
-            switch (rules.textSplit()) {
-                case FILE -> {
-                    byte[] all = readAllBounded(in, src);
-                    if (all.length > 0) {
-                        emit(src, 0, all, sink, counts, "file");
+    /** Kept documents of one file, pulled one at a time; close it when done (the iterator closes it at the end). */
+    public final class Documents implements java.util.Iterator<Doc>, java.io.Closeable {
+        private final RecordSource records;
+        private final SourceFile src;
+        private final PrepCounters counts;
+        private Doc next;
+        private boolean done;
+
+        Documents(RecordSource records, SourceFile src, PrepCounters counts) {
+            this.records = records;
+            this.src = src;
+            this.counts = counts;
+        }
+
+        /** Counts of what was read so far; complete once {@link #hasNext()} returned false. */
+        public PrepCounters counts() {
+            return counts;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && !done) {
+                try {
+                    Record r = records.next(counts);
+                    if (r == null) {
+                        done = true;
+                        close();
+                    } else {
+                        next = toDoc(r);
                     }
+                } catch (IOException e) {
+                    close();
+                    throw unreadable(src, e);
+                } catch (RuntimeException e) {
+                    close();
+                    throw e;
                 }
-                case LINE -> {
-                    ByteLines lines = new ByteLines(in);
-                    long ordinal = 0;
-                    for (byte[] line = lines.next(); line != null; line = lines.next(), ordinal++) {
-                        emit(src, ordinal, line, sink, counts, "line " + (ordinal + 1));
-                    }
-                }
-                case PARAGRAPH -> {
-                    ByteLines lines = new ByteLines(in);
-                    ByteArrayOutputStream para = new ByteArrayOutputStream();
-                    long ordinal = 0;
-                    long lineNo = 0;
-                    long firstLine = 1;
-                    for (byte[] line = lines.next(); ; line = lines.next()) {
-                        lineNo++;
-                        if (line == null || isBlank(line)) {
-                            if (para.size() > 0) {
-                                emit(src, ordinal++, para.toByteArray(), sink, counts, "paragraph at line " + firstLine);
-                                para.reset();
-                            }
-                            if (line == null) {
-                                break;
-                            }
-                            firstLine = lineNo + 1;
-                        } else {
-                            if (para.size() > 0) {
-                                para.write('\n');
-                            }
-                            para.write(line);
-                        }
-                    }
-                }
-                default -> throw new IllegalStateException(rules.textSplit().toString());
+            }
+            return next != null;
+        }
+
+        @Override
+        public Doc next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            Doc d = next;
+            next = null;
+            return d;
+        }
+
+        /** Decodes, cleans and keys one record, or counts why not (null). */
+        private Doc toDoc(Record r) {
+            String text = r.text() != null ? r.text() : decode(r.bytes(), counts, src.uri() + ": " + r.what());
+            if (text == null) {
+                return null;
+            }
+            counts.add(PrepCounters.DOCUMENTS_READ, 1);
+            String clean = TextCleaner.clean(text);
+            if (clean.isEmpty()) {
+                counts.add(PrepCounters.DROPPED_EMPTY, 1);
+                return null;
+            }
+            return new Doc(Doc.key(src.index(), r.ordinal()), clean);
+        }
+
+        @Override
+        public void close() {
+            try {
+                records.close();
+            } catch (IOException e) {
+                // reading is complete or has already failed; nothing is lost by a failed close of an input
             }
         }
     }
 
-    private void readJsonl(FileSystem fs, SourceFile src, Path path, Consumer<Doc> sink, PrepCounters counts)
-            throws IOException {
-        try (InputStream in = open(fs, path)) {
-            ByteLines lines = new ByteLines(in);
-            long ordinal = 0;
-            for (byte[] line = lines.next(); line != null; line = lines.next(), ordinal++) {
+    /** One record of a file: its ordinal, and either raw bytes (decoded under the policy) or decoded text. */
+    private record Record(long ordinal, byte[] bytes, String text, String what) {
+    }
+
+    /** A format's records in file order; null at the end. Records it skips itself (bad JSONL) it counts. */
+    private interface RecordSource extends java.io.Closeable {
+        Record next(PrepCounters counts) throws IOException;
+    }
+
+    private static final class WholeFileRecords implements RecordSource {
+        private final InputStream in;
+        private final SourceFile src;
+        private boolean done;
+
+        WholeFileRecords(InputStream in, SourceFile src) {
+            this.in = in;
+            this.src = src;
+        }
+
+        @Override
+        public Record next(PrepCounters counts) throws IOException {
+            if (done) {
+                return null;
+            }
+            done = true;
+            byte[] all = readAllBounded(in, src);
+            return all.length == 0 ? null : new Record(0, all, null, "file");
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    private static final class LineRecords implements RecordSource {
+        private final InputStream in;
+        private final ByteLines lines;
+        private long ordinal;
+
+        LineRecords(InputStream in, SourceFile src) {
+            this.in = in;
+            this.lines = new ByteLines(in);
+        }
+
+        @Override
+        public Record next(PrepCounters counts) throws IOException {
+            byte[] line = lines.next();
+            if (line == null) {
+                return null;
+            }
+            long o = ordinal++;
+            return new Record(o, line, null, "line " + (o + 1));
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    private static final class ParagraphRecords implements RecordSource {
+        private final InputStream in;
+        private final ByteLines lines;
+        private final ByteArrayOutputStream para = new ByteArrayOutputStream();
+        private long ordinal;
+        private long lineNo;
+        private long firstLine = 1;
+        private boolean done;
+
+        ParagraphRecords(InputStream in, SourceFile src) {
+            this.in = in;
+            this.lines = new ByteLines(in);
+        }
+
+        @Override
+        public Record next(PrepCounters counts) throws IOException {
+            while (!done) {
+                byte[] line = lines.next();
+                lineNo++;
+                if (line == null || isBlank(line)) {
+                    done = line == null;
+                    long startedAt = firstLine;
+                    firstLine = lineNo + 1;
+                    if (para.size() > 0) {
+                        byte[] bytes = para.toByteArray();
+                        para.reset();
+                        return new Record(ordinal++, bytes, null, "paragraph at line " + startedAt);
+                    }
+                } else {
+                    if (para.size() > 0) {
+                        para.write('\n');
+                    }
+                    para.write(line);
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    private final class JsonlRecords implements RecordSource {
+        private final InputStream in;
+        private final ByteLines lines;
+        private final SourceFile src;
+        private long ordinal = -1;
+
+        JsonlRecords(InputStream in, SourceFile src) {
+            this.in = in;
+            this.lines = new ByteLines(in);
+            this.src = src;
+        }
+
+        @Override
+        public Record next(PrepCounters counts) throws IOException {
+            for (byte[] line = lines.next(); line != null; line = lines.next()) {
+                ordinal++;
                 if (isBlank(line)) {
                     continue;
                 }
@@ -176,64 +333,73 @@ public final class DocumentReader {
                     badRecord(counts, where + ": \"" + rules.textField() + "\" is a " + text.getNodeType()
                             .toString().toLowerCase(Locale.ROOT) + ", not a string");
                 } else {
-                    keep(src, ordinal, text.textValue(), sink, counts);
+                    return new Record(ordinal, null, text.textValue(), "line " + (ordinal + 1));
                 }
             }
+            return null;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 
-    private void readParquet(FileSystem fs, SourceFile src, Path path, Consumer<Doc> sink, PrepCounters counts)
-            throws IOException {
-        Configuration conf = new Configuration(fs.getConf());
-        MessageType schema;
-        try (ParquetFileReader footer = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
-            schema = footer.getFooter().getFileMetaData().getSchema();
-        } catch (RuntimeException e) {
-            throw new PrepInputException("cannot read Parquet input " + src.uri() + ": " + e.getMessage(), e);
+    private final class ParquetRecords implements RecordSource {
+        private final ParquetReader<Group> reader;
+        private final SourceFile src;
+        private final String field;
+        private long ordinal = -1;
+
+        ParquetRecords(FileSystem fs, SourceFile src, Path path) throws IOException {
+            this.src = src;
+            this.field = rules.textField();
+            Configuration conf = new Configuration(fs.getConf());
+            MessageType schema;
+            try (ParquetFileReader footer = ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
+                schema = footer.getFooter().getFileMetaData().getSchema();
+            } catch (RuntimeException e) {
+                throw new PrepInputException("cannot read Parquet input " + src.uri() + ": " + e.getMessage(), e);
+            }
+            if (!schema.containsField(field)) {
+                throw new PrepInputException("Parquet input " + src.uri() + " has no column \"" + field
+                        + "\" (its columns: " + schema.getFields().stream().map(Type::getName).toList()
+                        + "); choose one with --text-field");
+            }
+            Type type = schema.getType(field);
+            if (!type.isPrimitive() || type.asPrimitiveType().getPrimitiveTypeName()
+                    != PrimitiveType.PrimitiveTypeName.BINARY || type.isRepetition(Type.Repetition.REPEATED)) {
+                throw new PrepInputException("Parquet input " + src.uri() + ": column \"" + field + "\" is " + type
+                        + ", not a string column");
+            }
+            MessageType projection = Types.buildMessage().addField(type).named(schema.getName());
+            conf.set(ReadSupport.PARQUET_READ_SCHEMA, projection.toString());
+            this.reader = ParquetReader.builder(new GroupReadSupport(), path).withConf(conf).build();
         }
-        String field = rules.textField();
-        if (!schema.containsField(field)) {
-            throw new PrepInputException("Parquet input " + src.uri() + " has no column \"" + field + "\" (its columns: "
-                    + schema.getFields().stream().map(Type::getName).toList() + "); choose one with --text-field");
-        }
-        Type type = schema.getType(field);
-        if (!type.isPrimitive() || type.asPrimitiveType().getPrimitiveTypeName()
-                != PrimitiveType.PrimitiveTypeName.BINARY || type.isRepetition(Type.Repetition.REPEATED)) {
-            throw new PrepInputException("Parquet input " + src.uri() + ": column \"" + field + "\" is " + type
-                    + ", not a string column");
-        }
-        MessageType projection = Types.buildMessage().addField(type).named(schema.getName());
-        conf.set(ReadSupport.PARQUET_READ_SCHEMA, projection.toString());
-        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), path).withConf(conf).build()) {
-            long ordinal = 0;
-            for (Group row = reader.read(); row != null; row = reader.read(), ordinal++) {
-                String where = src.uri() + ": row " + ordinal;
+
+        @Override
+        public Record next(PrepCounters counts) throws IOException {
+            for (Group row = reader.read(); row != null; row = reader.read()) {
+                ordinal++;
                 if (row.getFieldRepetitionCount(field) == 0) {
-                    badRecord(counts, where + ": \"" + field + "\" is null");
+                    badRecord(counts, src.uri() + ": row " + ordinal + ": \"" + field + "\" is null");
                     continue;
                 }
-                emit(src, ordinal, row.getBinary(field, 0).getBytes(), sink, counts, "row " + ordinal);
+                return new Record(ordinal, row.getBinary(field, 0).getBytes(), null, "row " + ordinal);
             }
+            return null;
+        }
+
+        @Override
+        public void close() throws IOException {
+            reader.close();
         }
     }
 
-    /** Decodes, cleans and passes on one record's bytes, or counts why not. */
-    private void emit(SourceFile src, long ordinal, byte[] bytes, Consumer<Doc> sink, PrepCounters counts,
-                      String what) {
-        String text = decode(bytes, counts, src.uri() + ": " + what);
-        if (text != null) {
-            keep(src, ordinal, text, sink, counts);
-        }
-    }
-
-    private void keep(SourceFile src, long ordinal, String raw, Consumer<Doc> sink, PrepCounters counts) {
-        counts.add(PrepCounters.DOCUMENTS_READ, 1);
-        String text = TextCleaner.clean(raw);
-        if (text.isEmpty()) {
-            counts.add(PrepCounters.DROPPED_EMPTY, 1);
-            return;
-        }
-        sink.accept(new Doc(Doc.key(src.index(), ordinal), text));
+    private InputStream open(FileSystem fs, Path path) throws IOException {
+        InputStream raw = fs.open(path);
+        CompressionCodec codec = new CompressionCodecFactory(fs.getConf()).getCodec(path);
+        return new BufferedInputStream(codec == null ? raw : codec.createInputStream(raw), 1 << 16);
     }
 
     /** Strict UTF-8 decoding under the policy; null when the record is skipped. */

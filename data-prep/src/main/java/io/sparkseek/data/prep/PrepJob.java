@@ -146,13 +146,9 @@ public final class PrepJob {
         HadoopConf conf = new HadoopConf(sc.hadoopConfiguration());
         ReadRules rules = ReadRules.of(options);
         sc.setJobDescription("prep: read and clean " + fresh.size() + " files");
-        JavaRDD<ReadItem> items = sc.parallelize(fresh, fresh.size()).flatMap(src -> {
-            List<ReadItem> got = new ArrayList<>();
-            FileSystem in = new Path(src.uri()).getFileSystem(conf.get());
-            PrepCounters c = new DocumentReader(rules).read(in, src, d -> got.add(new ReadItem(d, null, -1)));
-            got.add(new ReadItem(null, c, src.index()));
-            return got.iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<ReadItem> items = sc.parallelize(fresh, fresh.size()).flatMap(src -> new ReadItems(src,
+                new DocumentReader(rules).open(new Path(src.uri()).getFileSystem(conf.get()), src)))
+                .persist(StorageLevel.MEMORY_AND_DISK());
         List<ReadItem> perFile = items.filter(i -> i.counts() != null).collect();
         PrepCounters counters = new PrepCounters();
         Map<Integer, Long> docsPerSource = new HashMap<>();
@@ -488,6 +484,35 @@ public final class PrepJob {
 
     /** A document or, last for each file, that file's counts. */
     record ReadItem(Doc doc, PrepCounters counts, int source) implements Serializable {
+    }
+
+    /** A file's documents as they are read, then its counts: a task streams its file instead of holding it. */
+    private static final class ReadItems implements java.util.Iterator<ReadItem> {
+        private final SourceFile src;
+        private final DocumentReader.Documents docs;
+        private boolean countsSent;
+
+        ReadItems(SourceFile src, DocumentReader.Documents docs) {
+            this.src = src;
+            this.docs = docs;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return docs.hasNext() || !countsSent;
+        }
+
+        @Override
+        public ReadItem next() {
+            if (docs.hasNext()) {
+                return new ReadItem(docs.next(), null, -1);
+            }
+            if (countsSent) {
+                throw new java.util.NoSuchElementException();
+            }
+            countsSent = true;
+            return new ReadItem(null, docs.counts(), src.index());
+        }
     }
 
     /** A cleaned document with its digest. */

@@ -172,6 +172,20 @@ class DocumentReaderTest {
     }
 
     @Test
+    void documentsAreReadAsTheyAreConsumed() throws IOException {
+        // the failure on line 3 surfaces only when the reader gets there: nothing is read ahead of the consumer
+        java.nio.file.Path f = write("lazy.jsonl", utf8("{\"text\": \"one\"}\n{\"text\": \"two\"}\nbroken\n"));
+        SourceFile src = new SourceFile(0, f.toUri().toString(), 0, 0);
+        try (DocumentReader.Documents docs = new DocumentReader(rules(PrepOptions.TextSplit.FILE,
+                PrepOptions.InvalidUtf8.FAIL, PrepOptions.BadRecords.FAIL)).open(fs, src)) {
+            assertThat(docs.next().text()).isEqualTo("one");
+            assertThat(docs.next().text()).isEqualTo("two");
+            assertThat(docs.counts().get(PrepCounters.DOCUMENTS_READ)).isEqualTo(2);
+            assertThatThrownBy(docs::hasNext).hasMessageContaining("lazy.jsonl:3: not valid JSON");
+        }
+    }
+
+    @Test
     void unreadableFileIsAnErrorNamingIt() {
         java.nio.file.Path missing = dir.resolve("gone.txt");
         assertThatThrownBy(() -> read(rules(PrepOptions.TextSplit.FILE, PrepOptions.InvalidUtf8.SKIP,
