@@ -45,10 +45,16 @@ import java.util.TreeMap;
  * in the order tasks finish, so summing tensors inside {@code treeAggregate} would make the bits depend on timing,
  * retries and executor count. The combine step therefore only merges {@code replica → result} maps, and the driver
  * sums the tensors in replica order (in double, rounded once to FP32). The cost: the driver holds all R results at
- * once, R × (model size × 4 bytes) plus the expert loads, instead of one running sum.
+ * once, R × (model size × 4 bytes) plus the expert loads, instead of one running sum, and
+ * {@code spark.driver.maxResultSize} (default 1g) must exceed that (R = 8 replicas of a 30M-parameter model: ~1 GB).
+ * For the same reason the tree has depth 1 ({@link #TREE_DEPTH}): merging maps does not shrink them, so an
+ * intermediate level would only shuffle every result once more. Summing fixed groups of replicas (in replica order)
+ * on executors would cut driver memory and stay deterministic; not done yet.
  */
 public final class StageRunner implements AutoCloseable {
     private static final String BIAS_SUFFIX = ".gate.e_score_correction_bias";
+    /** treeAggregate depth: 1, since an intermediate merge of replica maps moves the same bytes (class comment). */
+    static final int TREE_DEPTH = 1;
 
     private final ModelConfig modelConfig;
     private final String modelJson;               // shipped to tasks (ModelConfig itself is not Serializable)
@@ -177,7 +183,7 @@ public final class StageRunner implements AutoCloseable {
             ReplicaTask task = new ReplicaTask(state, modelJson, run, seqLen, rows, stage, failFirstAttemptOf);
             long t1 = System.nanoTime();
             TreeMap<Integer, ReplicaResult> byReplica = sc.parallelize(inputs, replicas).map(task)
-                    .treeAggregate(new TreeMap<>(), StageRunner::add, StageRunner::merge, 2);
+                    .treeAggregate(new TreeMap<>(), StageRunner::add, StageRunner::merge, TREE_DEPTH);
             long jobNanos = System.nanoTime() - t1;
             if (byReplica.size() != replicas) {
                 throw new IllegalStateException("stage " + stage + ": " + byReplica.size() + " replica results for "

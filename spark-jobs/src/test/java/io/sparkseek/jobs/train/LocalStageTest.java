@@ -1,9 +1,12 @@
 package io.sparkseek.jobs.train;
 
 import io.sparkseek.jobs.config.RunConfig;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,6 +60,38 @@ class LocalStageTest extends SparkTrainTestBase {
         // the replicas saw different rows, so their moments differ
         assertThat(runner.innerStates().get(0).get("lm_head.weight.exp_avg"))
                 .isNotEqualTo(runner.innerStates().get(1).get("lm_head.weight.exp_avg"));
+    }
+
+    /** The Spark UI reads "stage N: H local steps" / "stage N: sync step" (issue 5 item 5). */
+    @Test
+    void sparkJobsAreNamedByStage() throws InterruptedException {
+        List<String> descriptions = new CopyOnWriteArrayList<>();
+        SparkListener listener = new SparkListener() {
+            @Override
+            public void onJobStart(SparkListenerJobStart start) {
+                descriptions.add(start.properties().getProperty("spark.job.description") + " | "
+                        + start.properties().getProperty("spark.jobGroup.id"));
+            }
+        };
+        sc.sc().addSparkListener(listener);
+        try {
+            RunConfig local = new Run().mode(RunConfig.Mode.LOCAL, 3).replicas(2).stages(2).build();
+            StageRunner runner = new StageRunner(tiny(), local, SEQ_LEN, pattern(1));
+            runAll(runner, local);
+            runner.close();
+            RunConfig sync = new Run().replicas(2).stages(1).build();
+            runner = new StageRunner(tiny(), sync, SEQ_LEN, pattern(1));
+            runAll(runner, sync);
+            runner.close();
+            for (int i = 0; i < 100 && descriptions.size() < 3; i++) {
+                Thread.sleep(50);
+            }
+        } finally {
+            sc.sc().removeSparkListener(listener);
+        }
+        assertThat(descriptions).containsExactly("stage 1: 3 local steps | sparkseek-stage-1",
+                "stage 2: 3 local steps | sparkseek-stage-2", "stage 1: sync step | sparkseek-stage-1");
+        assertThat(sc.getLocalProperty("spark.job.description")).isNull();
     }
 
     @Test
