@@ -5,6 +5,7 @@ import io.sparkseek.jobs.cli.EvalCommand;
 import io.sparkseek.jobs.cli.GradCommand;
 import io.sparkseek.jobs.cli.InitCommand;
 import io.sparkseek.jobs.cli.ReportCommand;
+import io.sparkseek.jobs.cli.TrainCommand;
 import io.sparkseek.jobs.cli.TokensCommand;
 import io.sparkseek.jobs.cli.TrainLocalCommand;
 import io.sparkseek.jobs.prep.PrepCommand;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code scripts/sparkseek} (ARCHITECTURE §4). */
 @Command(name = "sparkseek", mixinStandardHelpOptions = true, version = "sparkseek 0.1.0",
         description = "Pretrain DeepSeek-V3-style MoE models on Apache Spark.",
-        subcommands = {PrepCommand.class, InitCommand.class, EvalCommand.class, GradCommand.class, TrainLocalCommand.class,
+        subcommands = {PrepCommand.class, TrainCommand.class, InitCommand.class, EvalCommand.class, GradCommand.class, TrainLocalCommand.class,
                 BenchModelCommand.class, TokensCommand.class, ReportCommand.class})
 public final class Main implements Runnable {
 
