@@ -165,6 +165,11 @@ public final class StageRunner implements AutoCloseable {
         boolean sync = run.mode() == RunConfig.Mode.SYNC;
         int replicas = run.replicas();
         int h = run.stepsPerStage();
+        long optimizerSteps = sync ? adamW.step() : outer.step();
+        if (optimizerSteps != stage) {
+            throw new IllegalStateException((sync ? "AdamW" : "the outer optimizer") + " has taken " + optimizerSteps
+                    + " steps but stage " + stage + " is next: restore the optimizer state with the checkpoint");
+        }
         String description = sync ? "stage " + (stage + 1) + ": sync step"
                 : "stage " + (stage + 1) + ": " + h + " local steps";
         sc.setJobGroup("sparkseek-stage-" + (stage + 1), description, false);
@@ -215,7 +220,7 @@ public final class StageRunner implements AutoCloseable {
             double lr = schedule.lr(firstStep);
             double gradNorm = Double.NaN;
             if (sync) {
-                gradNorm = adamStep(mean, firstStep, lr);
+                gradNorm = adamStep(mean, lr);
             } else {
                 outer.update(mean);
                 if (run.innerState() == RunConfig.InnerState.CARRY) {
@@ -246,11 +251,7 @@ public final class StageRunner implements AutoCloseable {
     }
 
     /** Sync mode: install the mean dW, clip, AdamW at {@code lr} — LocalTrainer.step's order. Returns the norm. */
-    private double adamStep(float[][] meanGrad, long step, double lr) {
-        if (adamW.step() != step) {
-            throw new IllegalStateException("AdamW has taken " + adamW.step() + " steps but stage " + step
-                    + " is next: restore the optimizer with the checkpoint");
-        }
+    private double adamStep(float[][] meanGrad, double lr) {
         List<Param> params = master.params();
         for (int i = 0; i < params.size(); i++) {
             System.arraycopy(meanGrad[i], 0, params.get(i).g(), 0, meanGrad[i].length);
