@@ -48,6 +48,8 @@ public final class TrainJob {
     static final Set<String> RESUMABLE_CHANGES = Set.of("sparkseek.train.stages", "sparkseek.checkpoint.every",
             "sparkseek.checkpoint.keep", "sparkseek.eval.every", "sparkseek.eval.batches", "sparkseek.compute.backend",
             "sparkseek.compute.threads");
+    /** Seconds between progress lines while one stage runs. */
+    static final long PROGRESS_EVERY_SECONDS = 30;
 
     /**
      * What the job is told: where the data, model config and run live, the resolved settings, resume, and
@@ -98,7 +100,11 @@ public final class TrainJob {
             StageMetrics last = null;
             long stop = o.untilStage() > 0 ? Math.min(o.untilStage(), run.stages()) : run.stages();
             for (long s = first; s < stop; s++) {
-                StageResult r = runner.runStage(sc, s);
+                StageResult r;
+                try (StageProgress ignored = new StageProgress(sc, "sparkseek-stage-" + (s + 1), "stage " + (s + 1)
+                        + "/" + run.stages(), PROGRESS_EVERY_SECONDS, log)) {
+                    r = runner.runStage(sc, s);
+                }
                 long stageNo = s + 1;
                 boolean end = stageNo == stop;
                 Validator.Result val = null;
