@@ -50,6 +50,10 @@ import java.util.TreeMap;
  * For the same reason the tree has depth 1 ({@link #TREE_DEPTH}): merging maps does not shrink them, so an
  * intermediate level would only shuffle every result once more. Summing fixed groups of replicas (in replica order)
  * on executors would cut driver memory and stay deterministic; not done yet.
+ *
+ * <p><b>innerState CARRY</b>: replica r's inner AdamW moments (2 × model size) travel in its own partition of the
+ * parallelized input, not in the broadcast, so each task receives only its own; the task returns them updated and
+ * the driver keeps them by replica. RESET sends nothing and starts every stage's inner AdamW at zero moments.
  */
 public final class StageRunner implements AutoCloseable {
     private static final String BIAS_SUFFIX = ".gate.e_score_correction_bias";
