@@ -116,11 +116,21 @@ class TrainJobTest {
 
     @Test
     void localModeStopAndResumeEqualsAnUninterruptedRun() throws Exception {
-        String[] local = {"--stages", "4", "--mode", "local", "--conf", "sparkseek.train.localSteps=2"};
-        Path straight = tmp.resolve("local-straight");
+        localStopAndResume("reset");
+    }
+
+    @Test
+    void localModeWithCarriedInnerStateResumesExactly() throws Exception {
+        localStopAndResume("carry");
+    }
+
+    private void localStopAndResume(String innerState) throws Exception {
+        String[] local = {"--stages", "4", "--mode", "local", "--conf", "sparkseek.train.localSteps=2",
+                "--conf", "sparkseek.train.innerState=" + innerState};
+        Path straight = tmp.resolve("local-straight-" + innerState);
         Cli.Result a = train(straight, local);
         assertThat(a.exit()).as(a.describe()).isZero();
-        Path split = tmp.resolve("local-split");
+        Path split = tmp.resolve("local-split-" + innerState);
         List<String> first = new ArrayList<>(List.of(local));
         first.addAll(List.of("--until-stage", "3"));
         assertThat(train(split, first.toArray(String[]::new)).exit()).isZero();
@@ -132,6 +142,10 @@ class TrainJobTest {
                 .isEqualTo(file(straight, "step-0000008", "model.safetensors"));
         assertThat(file(split, "step-0000008", "outer_optimizer.safetensors"))
                 .isEqualTo(file(straight, "step-0000008", "outer_optimizer.safetensors"));
+        if (innerState.equals("carry")) {
+            assertThat(file(split, "step-0000008", "inner_optimizer_r001.safetensors"))
+                    .isEqualTo(file(straight, "step-0000008", "inner_optimizer_r001.safetensors"));
+        }
     }
 
     @Test

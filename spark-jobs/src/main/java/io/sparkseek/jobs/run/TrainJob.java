@@ -149,8 +149,17 @@ public final class TrainJob {
         Path dir = store.latest().orElseThrow(() -> new IllegalArgumentException("--resume: " + store.root()
                 + " has no committed checkpoint to resume from"));
         boolean local = run.mode() == RunConfig.Mode.LOCAL;
-        CheckpointStore.Loaded loaded = store.load(dir, runner.model(), runner.adamW(),
-                local ? List.of(OUTER) : List.of());
+        boolean carry = local && run.innerState() == RunConfig.InnerState.CARRY;
+        List<String> extras = new ArrayList<>();
+        if (local) {
+            extras.add(OUTER);
+        }
+        if (carry) {
+            for (int r = 0; r < run.replicas(); r++) {
+                extras.add(innerFile(r));
+            }
+        }
+        CheckpointStore.Loaded loaded = store.load(dir, runner.model(), runner.adamW(), extras);
         Map<String, Object> state = loaded.state().values();
         @SuppressWarnings("unchecked")
         Map<String, String> saved = (Map<String, String>) state.get("run_config");
@@ -167,21 +176,15 @@ public final class TrainJob {
         }
         long stage = ((Number) state.get("stage")).longValue();
         if (local) {
-            Map<String, float[]> velocity = new LinkedHashMap<>();
-            java.nio.file.Path tmp = Files.createTempFile("sparkseek-outer-", ".safetensors");
-            try {
-                Files.write(tmp, loaded.extraFiles().get(OUTER));
-                try (SafetensorsFile f = Safetensors.open(tmp)) {
-                    for (String name : f.names()) {
-                        velocity.put(name, f.getFloats(name));
-                    }
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-            runner.outer().restore(velocity, ((Number) state.get("outer_step")).longValue());
+            runner.outer().restore(tensorsOf(loaded.extraFiles().get(OUTER)), ((Number) state.get("outer_step")).longValue());
         }
-        runner.resumeAt(stage, Map.of());
+        Map<Integer, Map<String, float[]>> inner = new java.util.TreeMap<>();
+        if (carry) {
+            for (int r = 0; r < run.replicas(); r++) {
+                inner.put(r, tensorsOf(loaded.extraFiles().get(innerFile(r))));
+            }
+        }
+        runner.resumeAt(stage, inner);
         log.accept("train: resumed from " + dir + " at stage " + stage);
         return stage;
     }
@@ -200,18 +203,50 @@ public final class TrainJob {
         if (optimizer == null) { // local mode: the outer optimizer's velocity is the state to keep
             optimizer = new AdamW(List.of(), AdamWConfig.DEFAULT);
             state.put("outer_step", runner.outer().step());
-            List<TensorData> v = new ArrayList<>();
-            runner.outer().velocity().forEach((name, values) ->
-                    v.add(TensorData.f32(name, new long[]{values.length}, values)));
-            java.nio.file.Path tmp = Files.createTempFile("sparkseek-outer-", ".safetensors");
+            extras.put(OUTER, safetensorsBytes(runner.outer().velocity(), "sparkseek-outer-nesterov/1"));
+            runner.innerStates().forEach((r, moments) ->
+                    extras.put(innerFile(r), safetensorsBytes(moments, "sparkseek-inner-adamw/1")));
+        }
+        store.save(stagesDone * run.stepsPerStage(), runner.model(), optimizer, state, extras, run.checkpointKeep());
+    }
+
+    /** A replica's inner AdamW moments in a checkpoint (local mode with innerState CARRY). */
+    static String innerFile(int replica) {
+        return String.format("inner_optimizer_r%03d.safetensors", replica);
+    }
+
+    /** F32 tensors as safetensors bytes. */
+    static byte[] safetensorsBytes(Map<String, float[]> tensors, String format) {
+        List<TensorData> list = new ArrayList<>();
+        tensors.forEach((name, values) -> list.add(TensorData.f32(name, new long[]{values.length}, values)));
+        try {
+            java.nio.file.Path tmp = Files.createTempFile("sparkseek-", ".safetensors");
             try {
-                Safetensors.write(tmp, v, Map.of("format", "sparkseek-outer-nesterov/1"));
-                extras.put(OUTER, Files.readAllBytes(tmp));
+                Safetensors.write(tmp, list, Map.of("format", format));
+                return Files.readAllBytes(tmp);
             } finally {
                 Files.deleteIfExists(tmp);
             }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-        store.save(stagesDone * run.stepsPerStage(), runner.model(), optimizer, state, extras, run.checkpointKeep());
+    }
+
+    /** The tensors of safetensors bytes, by name. */
+    static Map<String, float[]> tensorsOf(byte[] bytes) throws IOException {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        java.nio.file.Path tmp = Files.createTempFile("sparkseek-", ".safetensors");
+        try {
+            Files.write(tmp, bytes);
+            try (SafetensorsFile f = Safetensors.open(tmp)) {
+                for (String name : f.names()) {
+                    out.put(name, f.getFloats(name));
+                }
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return out;
     }
 
     private static StageMetrics metricsOf(StageResult r, long stageNo, RunConfig run, StageRunner runner,
