@@ -71,7 +71,7 @@ class RunConfigLoaderTest {
     void defaultsFileLoadsIntoTheDemoConfig() {
         RunConfig c = fromDefaults(NONE);
         assertThat(c).isEqualTo(new RunConfig(RunConfig.Mode.SYNC, 2, 1, 200, 8, 0, "fp32", 3e-3, 3e-4, 20, 1.0,
-                RunConfig.InnerState.RESET, 0.7, 0.9, 1e-3f, false, 1e-4f, 10, 8, 50, 3, "auto", 0));
+                RunConfig.InnerState.CARRY, 0.7, 0.9, 1e-3f, false, 1e-4f, 10, 8, 50, 3, "auto", 0));
         assertThat(c.stepsPerStage()).isEqualTo(1);
         assertThat(c.replicaBatch()).isEqualTo(4);
     }
