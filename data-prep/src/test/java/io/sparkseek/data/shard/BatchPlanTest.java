@@ -3,11 +3,7 @@ package io.sparkseek.data.shard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -171,7 +167,7 @@ class BatchPlanTest {
     void survivesJavaSerializationAndRebuildsItsCache() throws Exception {
         BatchPlan plan = BatchPlan.of(77, 1000, 64, 4);
         long[] before = plan.rows(40, 3);
-        BatchPlan copy = roundTrip(plan);
+        BatchPlan copy = Fixtures.javaRoundTrip(plan);
         assertThat(copy).isEqualTo(plan);
         assertThat(copy.rows(40, 3)).isEqualTo(before);
         assertThat(copy.rows(0)).isEqualTo(plan.rows(0));
@@ -195,14 +191,4 @@ class BatchPlanTest {
         assertThatThrownBy(() -> plan.rows(Long.MAX_VALUE / 8)).hasMessageContaining("global step");
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> T roundTrip(T value) throws IOException, ClassNotFoundException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(value);
-        }
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-            return (T) in.readObject();
-        }
-    }
 }

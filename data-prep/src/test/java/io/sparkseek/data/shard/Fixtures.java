@@ -72,4 +72,17 @@ final class Fixtures {
                 .withRun(List.of(new SourceInfo("s3a://bucket/c.jsonl", 50, 1_700_000_000_002L, 5)), Map.of())
                 .withDedupIndex(List.of(new ShardInfo("dedup/hashes-00001.bin", 125, 0, 1016, SHA_A)));
     }
+
+    /** {@code value} through Java serialization and back, as Spark ships it to a task. */
+    @SuppressWarnings("unchecked")
+    static <T> T javaRoundTrip(T value) throws java.io.IOException, ClassNotFoundException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(value);
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            return (T) in.readObject();
+        }
+    }
 }

@@ -3,11 +3,7 @@ package io.sparkseek.data.shard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -213,7 +209,7 @@ class TokenDatasetTest {
     void survivesJavaSerializationAndReopensOnFirstUse() throws Exception {
         TokenDataset d = TokenDataset.open(uri, conf, 12345);
         d.readRows(Manifest.TRAIN, new long[] {0});
-        TokenDataset copy = roundTrip(d);
+        TokenDataset copy = Fixtures.javaRoundTrip(d);
         assertThat(copy.uri()).isEqualTo(uri);
         assertThat(copy.cacheBytes()).isEqualTo(12345);
         assertThat(copy.shardReads()).isZero();
@@ -222,27 +218,17 @@ class TokenDatasetTest {
         assertThat(copy.rows(Manifest.TRAIN)).isEqualTo(15);
         assertThat(copy.shardReads()).isEqualTo(2);
 
-        BatchPlan plan = roundTrip(BatchPlan.of(9, copy.rows(Manifest.TRAIN), 6, 3));
+        BatchPlan plan = Fixtures.javaRoundTrip(BatchPlan.of(9, copy.rows(Manifest.TRAIN), 6, 3));
         long[] planned = plan.rows(4, 2);
-        assertThat(roundTrip(copy).readRows(Manifest.TRAIN, planned)).isEqualTo(expectedTrainRows(planned));
+        assertThat(Fixtures.javaRoundTrip(copy).readRows(Manifest.TRAIN, planned)).isEqualTo(expectedTrainRows(planned));
     }
 
     @Test
     void aShippedCopyWhoseDataDirIsGoneSaysSo() throws Exception {
-        TokenDataset copy = roundTrip(TokenDataset.open(uri, conf));
+        TokenDataset copy = Fixtures.javaRoundTrip(TokenDataset.open(uri, conf));
         Files.delete(tmp.resolve(DataDir.MANIFEST));
         assertThatThrownBy(() -> copy.readRows(Manifest.TRAIN, new long[] {0})).isInstanceOf(ManifestException.class)
                 .hasMessageContaining("is not a prepared data dir");
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> T roundTrip(T value) throws IOException, ClassNotFoundException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(value);
-        }
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-            return (T) in.readObject();
-        }
-    }
 }
