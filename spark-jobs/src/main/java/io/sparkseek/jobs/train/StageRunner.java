@@ -5,6 +5,7 @@ import io.sparkseek.model.balance.BiasBalancer;
 import io.sparkseek.model.balance.MaxVio;
 import io.sparkseek.model.config.ModelConfig;
 import io.sparkseek.model.config.PrecisionPolicy;
+import io.sparkseek.model.kernel.ComputeBackend;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.layer.Param;
@@ -374,16 +375,21 @@ public final class StageRunner implements AutoCloseable {
         public ReplicaResult call(ReplicaInput input) {
             long t0 = System.nanoTime();
             ModelState before = state.value();
-            PrecisionPolicy policy = run.precision().equals("fp8")
-                    ? PrecisionPolicy.fp8(TaskBackend.open(run.computeBackend())) : PrecisionPolicy.FP32;
-            DeepSeekModel model = new DeepSeekModel(ModelConfig.fromJson(modelJson), run.balanceAlpha(), policy);
-            before.loadInto(model);
+            // fp8: the backend of the GPU Spark assigned to this task (or the CPU path), closed with the task
+            ComputeBackend backend = run.precision().equals("fp8") ? TaskBackend.open(run.computeBackend()) : null;
+            PrecisionPolicy policy = backend != null ? PrecisionPolicy.fp8(backend) : PrecisionPolicy.FP32;
             TaskContext ctx = TaskContext.get();
             int threads = run.computeThreads() > 0 ? run.computeThreads() : Math.max(1, ctx == null ? 1 : ctx.cpus());
             ReplicaResult out;
             try (ComputePool pool = new ComputePool(threads)) {
+                DeepSeekModel model = new DeepSeekModel(ModelConfig.fromJson(modelJson), run.balanceAlpha(), policy);
+                before.loadInto(model);
                 out = run.mode() == RunConfig.Mode.SYNC ? sync(pool, model, input.replica())
                         : local(pool, model, before, input);
+            } finally {
+                if (backend != null) {
+                    backend.close();
+                }
             }
             if (input.replica() == failFirstAttemptOf && ctx != null && ctx.attemptNumber() == 0) {
                 throw new IllegalStateException("injected failure: first attempt of replica " + input.replica()
