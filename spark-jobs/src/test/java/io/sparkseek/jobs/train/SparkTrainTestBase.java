@@ -162,6 +162,22 @@ abstract class SparkTrainTestBase {
         return diff / scale;
     }
 
+    /** ||a − b||₂ / ||a||₂ over every weight of two models, in double. */
+    static double l2RelDiff(DeepSeekModel a, DeepSeekModel b) {
+        double diff = 0;
+        double norm = 0;
+        for (Param p : a.params()) {
+            float[] x = p.w();
+            float[] y = b.param(p.name()).w();
+            for (int i = 0; i < x.length; i++) {
+                double d = (double) x[i] - y[i];
+                diff += d * d;
+                norm += (double) x[i] * x[i];
+            }
+        }
+        return Math.sqrt(diff / norm);
+    }
+
     /** Whether every weight and routing bias of the two models is bit-identical. */
     static boolean bitIdentical(DeepSeekModel a, DeepSeekModel b) {
         for (Param p : a.params()) {
