@@ -77,24 +77,33 @@ public final class DataDir {
         if (!Manifest.fromJson(json, "the manifest about to be written to " + dir).equals(m)) {
             throw new IllegalStateException("the manifest for " + dir + " does not read back as written; not committed");
         }
-        Path qualified = fs.makeQualified(dir);
-        Path target = new Path(qualified, MANIFEST);
-        if (isObjectStore(qualified)) {
-            writeBytes(fs, target, json, true);
+        replaceFile(fs, new Path(fs.makeQualified(dir), MANIFEST), json);
+    }
+
+    /**
+     * Replaces {@code file} with {@code bytes} so that a reader sees the old or the new content, never a part:
+     * on object stores (s3a, gs, abfs, ...) one PUT, which is atomic there; elsewhere a temp file next to it,
+     * moved over it atomically (java.nio on file:, FileContext rename with OVERWRITE on hdfs: and others). On
+     * failure the temp file is removed and the old content stays.
+     */
+    public static void replaceFile(FileSystem fs, Path file, byte[] bytes) throws IOException {
+        Path target = fs.makeQualified(file);
+        if (isObjectStore(target)) {
+            writeBytes(fs, target, bytes, true);
             return;
         }
-        Path temp = new Path(qualified, MANIFEST + TEMP_INFIX + UUID.randomUUID());
-        writeBytes(fs, temp, json, false);
+        Path temp = new Path(target.getParent(), target.getName() + TEMP_INFIX + UUID.randomUUID());
+        writeBytes(fs, temp, bytes, false);
         try {
-            if ("file".equals(qualified.toUri().getScheme())) {
+            if ("file".equals(target.toUri().getScheme())) {
                 replaceLocal(temp, target);
             } else {
                 FileContext.getFileContext(fs.getUri(), conf(fs)).rename(temp, target, Options.Rename.OVERWRITE);
             }
         } catch (IOException | RuntimeException e) {
             ShardFiles.deleteQuietly(fs, temp, e);
-            throw new IOException("could not move " + temp + " over " + target + "; the previous manifest is"
-                    + " unchanged: " + e, e);
+            throw new IOException("could not move " + temp + " over " + target + "; the previous " + target.getName()
+                    + " is unchanged: " + e, e);
         }
     }
 

@@ -1,12 +1,12 @@
 package io.sparkseek.jobs.checkpoint;
 
+import io.sparkseek.data.shard.DataDir;
 import io.sparkseek.model.io.TrainerCheckpoint;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.optim.AdamW;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.FileNotFoundException;
@@ -21,8 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -36,18 +34,13 @@ import java.util.stream.Stream;
  * fails, the partial directory has no {@code _COMMITTED} and {@code latest} still names the previous checkpoint.
  */
 public final class CheckpointStore {
-    /** Schemes whose single-object PUT is atomic but whose rename is a copy. */
-    private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb",
-            "wasbs", "oss", "cos", "cosn", "obs");
-
     private final Path root;
     private final FileSystem fs;
 
     /** A store for the run directory {@code runUri}; its checkpoints live in {@code runUri/checkpoints}. */
     public CheckpointStore(String runUri, Configuration conf) throws IOException {
         Path run = new Path(runUri);
-        FileSystem f = run.getFileSystem(conf);
-        this.fs = f instanceof LocalFileSystem local ? local.getRaw() : f; // no .crc side files
+        this.fs = DataDir.fileSystem(run, conf); // raw on file:, no .crc side files
         this.root = fs.makeQualified(new Path(run, "checkpoints"));
     }
 
@@ -86,7 +79,7 @@ public final class CheckpointStore {
                 }
             }
             writeBytes(new Path(dir, TrainerCheckpoint.COMMITTED), new byte[0]);
-            writeAtomically(new Path(root, TrainerCheckpoint.LATEST),
+            DataDir.replaceFile(fs, new Path(root, TrainerCheckpoint.LATEST),
                     (TrainerCheckpoint.dirName(step) + "\n").getBytes(StandardCharsets.UTF_8));
             if (keep > 0) {
                 List<Path> committed = committed();
@@ -174,28 +167,6 @@ public final class CheckpointStore {
     private void writeBytes(Path p, byte[] bytes) throws IOException {
         try (OutputStream o = fs.create(p, true)) {
             o.write(bytes);
-        }
-    }
-
-    /** Replaces {@code p}: one PUT on object stores, else a temp file renamed over it. */
-    private void writeAtomically(Path p, byte[] bytes) throws IOException {
-        String scheme = fs.getUri().getScheme();
-        if (scheme != null && OBJECT_STORES.contains(scheme)) {
-            writeBytes(p, bytes);
-            return;
-        }
-        Path tmp = new Path(p.getParent(), "." + p.getName() + ".tmp-" + UUID.randomUUID());
-        writeBytes(tmp, bytes);
-        try {
-            if (fs.getUri().getScheme() == null || "file".equals(fs.getUri().getScheme())) {
-                Files.move(java.nio.file.Path.of(tmp.toUri()), java.nio.file.Path.of(p.toUri()),
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                org.apache.hadoop.fs.FileContext.getFileContext(fs.getUri(), fs.getConf())
-                        .rename(tmp, p, org.apache.hadoop.fs.Options.Rename.OVERWRITE);
-            }
-        } finally {
-            fs.delete(tmp, false);
         }
     }
 

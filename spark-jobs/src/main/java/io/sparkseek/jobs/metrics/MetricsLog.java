@@ -1,9 +1,9 @@
 package io.sparkseek.jobs.metrics;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkseek.data.shard.DataDir;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.FileNotFoundException;
@@ -35,8 +35,7 @@ public final class MetricsLog {
     /** Opens the log of {@code runUri}, keeping the lines of stages up to {@code keepThroughStage} (0: none). */
     public static MetricsLog open(String runUri, Configuration conf, long keepThroughStage) throws IOException {
         Path run = new Path(runUri);
-        FileSystem f = run.getFileSystem(conf);
-        FileSystem fs = f instanceof LocalFileSystem local ? local.getRaw() : f;
+        FileSystem fs = DataDir.fileSystem(run, conf);
         MetricsLog log = new MetricsLog(fs, new Path(run, FILE));
         for (StageMetrics m : read(fs, log.file)) {
             if (m.stage() <= keepThroughStage) {
