@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.model.config.ModelConfig;
 import io.sparkseek.model.config.PrecisionPolicy;
+import io.sparkseek.model.fp8.BlockQuantizer;
+import io.sparkseek.model.fp8.QuantizedMatrix;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.layer.Param;
 
@@ -24,8 +26,9 @@ import java.util.regex.Pattern;
 
 /**
  * A model in the HuggingFace DeepSeek-V3 layout (spec §9): {@code config.json} plus {@code model.safetensors}
- * or shards listed in {@code model.safetensors.index.json}. Reads F32, BF16 and F16 weights into FP32; writes
- * FP32. The routing bias {@code mlp.gate.e_score_correction_bias} is stored as F32 next to the weights.
+ * or shards listed in {@code model.safetensors.index.json}. Reads F32, BF16 and F16 weights, and F8_E4M3 weights
+ * with their 128×128 {@code weight_scale_inv} blocks, into FP32; writes FP32 ({@link HfExport} writes the other
+ * dtypes). An interrupted SparkSeek export (no {@code _SUCCESS}) is refused ({@link ExportMarker}). The routing bias {@code mlp.gate.e_score_correction_bias} is stored as F32 next to the weights.
  */
 public final class HfModelDir {
     public static final String CONFIG = "config.json";
@@ -81,6 +84,7 @@ public final class HfModelDir {
             throw new IOException(dir + ": no " + CONFIG + " (expected an HF-layout model directory or a trainer"
                     + " checkpoint: config.json + model.safetensors)");
         }
+        ExportMarker.requireComplete(dir);
         ModelConfig cfg = ModelConfig.read(configFile);
         DeepSeekModel model = new DeepSeekModel(cfg, balanceAlpha, policy);
         loadWeights(model, dir);
@@ -118,6 +122,10 @@ public final class HfModelDir {
             if (wanted.containsKey(name)) {
                 continue;
             }
+            if (name.endsWith(HfExport.SCALE_SUFFIX)
+                    && wanted.containsKey(name.substring(0, name.length() - HfExport.SCALE_SUFFIX.length()))) {
+                continue; // the block scales of an FP8 weight, read with it
+            }
             Matcher m = LAYER.matcher(name);
             if (m.find() && Integer.parseInt(m.group(1)) >= layers) {
                 continue; // multi-token-prediction modules (spec §5) are stored after the main layers: not used
@@ -125,10 +133,8 @@ public final class HfModelDir {
             unexpected.add(name);
         }
         if (!unexpected.isEmpty()) {
-            String hint = unexpected.stream().anyMatch(n -> n.endsWith("weight_scale_inv"))
-                    ? " (an FP8 checkpoint: export it as bf16 or fp32 first)" : "";
             throw new IOException(dir + ": " + unexpected.size() + " tensor(s) this model has no place for, e.g. "
-                    + unexpected.subList(0, Math.min(5, unexpected.size())) + hint);
+                    + unexpected.subList(0, Math.min(5, unexpected.size())));
         }
 
         Map<Path, List<String>> byFile = new LinkedHashMap<>();
@@ -144,11 +150,52 @@ public final class HfModelDir {
                         throw new IOException(e.getKey() + ": tensor " + name + " has shape " + Arrays.toString(got)
                                 + " but config.json implies " + Arrays.toString(want));
                     }
-                    float[] values = f.getFloats(name);
+                    boolean fp8 = f.info(name).dtype() == Dtype.F8_E4M3;
+                    if (!fp8 && location.containsKey(name + HfExport.SCALE_SUFFIX)) {
+                        throw new IOException(e.getKey() + ": " + name + HfExport.SCALE_SUFFIX + " scales an FP8"
+                                + " weight but " + name + " is " + f.info(name).dtype() + " (a mixed-up FP8 export?)");
+                    }
+                    float[] values = fp8 ? dequantize(f, name, want, location) : f.getFloats(name);
                     System.arraycopy(values, 0, wanted.get(name), 0, values.length);
                 }
             }
         }
+    }
+
+    /**
+     * An F8_E4M3 weight {@code [rows, cols]} as FP32: {@code code × weight_scale_inv[i / 128, j / 128]} (spec §9.3),
+     * the scale read from whichever file holds it.
+     */
+    private static float[] dequantize(SafetensorsFile f, String name, int[] shape, Map<String, Path> location)
+            throws IOException {
+        String scaleName = name + HfExport.SCALE_SUFFIX;
+        Path scaleFile = location.get(scaleName);
+        if (shape.length != 2 || scaleFile == null) {
+            throw new IOException(f.path() + ": tensor " + name + " is F8_E4M3 but "
+                    + (shape.length != 2 ? "not a matrix" : "has no " + scaleName + " to dequantize it with"));
+        }
+        int rows = shape[0];
+        int cols = shape[1];
+        int block = BlockQuantizer.BLOCK;
+        long[] scaleShape = {(rows + block - 1) / block, (cols + block - 1) / block};
+        float[] scales;
+        if (scaleFile.equals(f.path())) {
+            scales = readScales(f, scaleName, scaleShape);
+        } else {
+            try (SafetensorsFile g = Safetensors.open(scaleFile)) {
+                scales = readScales(g, scaleName, scaleShape);
+            }
+        }
+        return new QuantizedMatrix(rows, cols, block, block, f.getBytes(name), scales).dequantize();
+    }
+
+    private static float[] readScales(SafetensorsFile f, String name, long[] shape) throws IOException {
+        TensorInfo info = f.info(name);
+        if (!Arrays.equals(info.shape(), shape) || info.dtype() != Dtype.F32) {
+            throw new IOException(f.path() + ": " + name + " is " + info.dtype() + " " + Arrays.toString(info.shape())
+                    + " but 128x128 block scales of its weight must be F32 " + Arrays.toString(shape));
+        }
+        return f.getFloats(name);
     }
 
     /** Tensor name → file holding it, from the index or the single file. */

@@ -87,7 +87,7 @@ class HfModelDirTest {
         extra.add(TensorData.f32("model.layers.1.self_attn.o_proj.weight_scale_inv", new long[]{1, 1}, new float[]{1}));
         Safetensors.write(dir.resolve(HfModelDir.SINGLE), extra, Map.of());
         assertThatThrownBy(() -> HfModelDir.load(dir, 0f)).hasMessageContaining("weight_scale_inv")
-                .hasMessageContaining("FP8");
+                .hasMessageContaining("FP8").hasMessageContaining("is F32");
 
         List<TensorData> misshapen = new ArrayList<>(all);
         misshapen.replaceAll(t -> t.name().equals("model.norm.weight")
