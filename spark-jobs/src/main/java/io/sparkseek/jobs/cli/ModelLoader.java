@@ -5,16 +5,87 @@ import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.io.TrainerCheckpoint;
 import io.sparkseek.model.layer.DeepSeekModel;
 
+import io.sparkseek.jobs.checkpoint.CheckpointStore;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
-/** Loads {@code --checkpoint}: a trainer checkpoint (or run dir, via latest) or an HF-layout directory. */
+/**
+ * Loads {@code --checkpoint}: a trainer checkpoint (or run dir, via latest) or an HF-layout directory, on the
+ * local disk or, through Hadoop, on {@code hdfs://} / {@code s3a://} (copied to a temporary local directory first).
+ */
 final class ModelLoader {
     private ModelLoader() {
     }
 
+    /** A checkpoint directory on the local disk; a temporary copy of a remote one is deleted on close. */
+    record Local(Path dir, boolean temporary) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            if (temporary) {
+                try (Stream<Path> walk = Files.walk(dir)) {
+                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code --checkpoint} as a local directory. A local path (or {@code file:} URI) is used in place; a remote
+     * run dir resolves to its latest committed checkpoint, a remote trainer checkpoint must have
+     * {@code _COMMITTED}; the chosen directory's files are copied to a temporary local directory.
+     */
+    static Local localize(String checkpoint, Configuration conf) throws IOException {
+        URI uri = new org.apache.hadoop.fs.Path(checkpoint).toUri();
+        if (uri.getScheme() == null || "file".equals(uri.getScheme())) {
+            return new Local(uri.getScheme() == null ? Paths.get(checkpoint) : Paths.get(uri), false);
+        }
+        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(checkpoint);
+        FileSystem fs = dir.getFileSystem(conf);
+        if (!fs.exists(dir)) {
+            throw new IOException("--checkpoint " + checkpoint + " does not exist");
+        }
+        if (fs.exists(new org.apache.hadoop.fs.Path(dir, "checkpoints"))) {
+            CheckpointStore store = new CheckpointStore(checkpoint, conf);
+            dir = store.latest().orElseThrow(() -> new IOException("--checkpoint " + checkpoint
+                    + " is a run dir without a committed checkpoint (no checkpoints/" + TrainerCheckpoint.LATEST
+                    + "): did the run save one?"));
+        } else if (fs.exists(new org.apache.hadoop.fs.Path(dir, TrainerCheckpoint.STATE))
+                && !fs.exists(new org.apache.hadoop.fs.Path(dir, TrainerCheckpoint.COMMITTED))) {
+            throw new IOException("--checkpoint " + checkpoint + " has no " + TrainerCheckpoint.COMMITTED
+                    + ": the checkpoint was not completely written; use an earlier one");
+        }
+        Path local = Files.createTempDirectory("sparkseek-model-");
+        try {
+            for (FileStatus st : fs.listStatus(dir)) {
+                if (st.isFile()) {
+                    fs.copyToLocalFile(false, st.getPath(),
+                            new org.apache.hadoop.fs.Path(local.resolve(st.getPath().getName()).toUri()), true);
+                }
+            }
+            return new Local(local, true);
+        } catch (IOException | RuntimeException e) {
+            new Local(local, true).close();
+            throw e;
+        }
+    }
+
     static DeepSeekModel load(Path path, float balanceAlpha, PrecisionPolicy policy) throws IOException {
+        return HfModelDir.load(resolve(path), balanceAlpha, policy);   // its errors name a missing or damaged file
+    }
+
+    /** The model directory {@code path} stands for: itself, or a run dir's / trainer checkpoint's committed one. */
+    static Path resolve(Path path) throws IOException {
         if (!Files.isDirectory(path)) {
             throw new IOException("--checkpoint " + path + " is not a directory");
         }
@@ -22,10 +93,10 @@ final class ModelLoader {
                 || Files.exists(path.resolve(TrainerCheckpoint.LATEST))
                 || Files.isDirectory(TrainerCheckpoint.checkpointsDir(path));
         if (trainer) {
-            return HfModelDir.load(TrainerCheckpoint.resolve(path), balanceAlpha, policy);
+            return TrainerCheckpoint.resolve(path);
         }
         if (Files.exists(path.resolve(HfModelDir.CONFIG))) {
-            return HfModelDir.load(path, balanceAlpha, policy);   // its errors name a missing or damaged weights file
+            return path;
         }
         throw new IOException("--checkpoint " + path + " holds neither an HF-layout model (" + HfModelDir.CONFIG
                 + " + " + HfModelDir.SINGLE + ") nor a trainer checkpoint or run directory (" + TrainerCheckpoint.STATE

@@ -1,23 +1,47 @@
 package io.sparkseek.jobs.cli;
 
+import io.sparkseek.data.shard.Manifest;
+import io.sparkseek.data.shard.TokenDataset;
+import io.sparkseek.jobs.HadoopConfs;
+import io.sparkseek.model.io.ExportMarker;
+import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
+import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.stream.LongStream;
 
-/** The options {@code eval} and {@code grad} share: a model, a token file, the precision and the compute threads. */
+/**
+ * The options {@code eval} and {@code grad} share: a model (local, hdfs:// or s3a://), its input — a token file
+ * ({@code --tokens FILE --seq-len T}) or a split of a prepared data dir ({@code --data DIR [--split val]}) — the
+ * precision and the compute threads.
+ */
 final class ModelOnTokens {
-    @Option(names = "--checkpoint", required = true, description = "trainer checkpoint, run dir or HF-layout directory")
-    Path checkpoint;
+    @Option(names = "--checkpoint", required = true,
+            description = "trainer checkpoint, run dir or HF-layout directory; local, hdfs:// or s3a://")
+    String checkpoint;
 
-    @Option(names = "--tokens", required = true, description = "raw little-endian int32 rows of seq-len + 1 tokens")
+    @Option(names = "--tokens", description = "raw little-endian int32 rows of seq-len + 1 tokens")
     Path tokens;
 
-    @Option(names = "--seq-len", required = true, description = "tokens per row minus one")
-    int seqLen;
+    @Option(names = "--seq-len", description = "tokens per row minus one (with --tokens)")
+    Integer seqLenOption;
+
+    @Option(names = "--data", description = "a prepared data dir (scripts/sparkseek prep); its --split is read")
+    String data;
+
+    @Option(names = "--split", defaultValue = "val", description = "split of --data: val or train (default ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--max-rows", description = "read at most this many rows of --data (default: all)")
+    Long maxRows;
 
     @Option(names = "--threads", description = "compute threads (default: all cores)")
     Integer threads;
@@ -25,18 +49,69 @@ final class ModelOnTokens {
     @Mixin
     PrecisionOptions precision;
 
+    /** Tokens per row minus one, known after {@link #readRows}. */
+    int seqLen;
+    private String tokenizerSha256;
+    private final Configuration conf = HadoopConfs.fromSparkConf();
+
     DeepSeekModel loadModel(float balanceAlpha) throws IOException {
-        return ModelLoader.load(checkpoint, balanceAlpha, precision.policy());
+        if ((tokens == null) == (data == null)) {
+            throw new IllegalArgumentException("give either --tokens FILE --seq-len T or --data DIR, not "
+                    + (tokens == null ? "neither" : "both"));
+        }
+        if (tokens != null && seqLenOption == null) {
+            throw new IllegalArgumentException("--tokens needs --seq-len T (tokens per row minus one)");
+        }
+        try (ModelLoader.Local local = ModelLoader.localize(checkpoint, conf)) {
+            Path dir = ModelLoader.resolve(local.dir());
+            DeepSeekModel model = HfModelDir.load(dir, balanceAlpha, precision.policy());
+            Path tok = dir.resolve(ExportCommand.TOKENIZER);
+            tokenizerSha256 = Files.isRegularFile(tok) ? sha256(tok) : null;
+            return model;
+        }
     }
 
-    /** Every row of the token file, each id checked against the model's vocabulary. */
+    /** Every row of the input, each id checked against the model's vocabulary. */
     int[] readRows(DeepSeekModel model) throws IOException {
-        int[] all = TokenFile.read(tokens, seqLen);
-        TokenFile.checkVocab(tokens, all, seqLen, model.config().vocabSize());
-        return all;
+        if (tokens != null) {
+            seqLen = seqLenOption;
+            int[] all = TokenFile.read(tokens, seqLen);
+            TokenFile.checkVocab(tokens, all, seqLen, model.config().vocabSize());
+            return all;
+        }
+        TokenDataset ds = TokenDataset.open(data, conf, 0);
+        Manifest m = ds.manifest();
+        if (!Manifest.SPLITS.contains(split)) {
+            throw new IllegalArgumentException("--split " + split + ": a data dir has the splits " + Manifest.SPLITS);
+        }
+        if (m.vocabSize() > model.config().vocabSize()) {
+            throw new IllegalArgumentException("--data " + data + " was tokenized with " + m.vocabSize()
+                    + " tokens but the model's vocab_size is " + model.config().vocabSize());
+        }
+        if (tokenizerSha256 != null && !tokenizerSha256.equals(m.tokenizerSha256())) {
+            throw new IllegalArgumentException("--data " + data + " was tokenized with another tokenizer (sha256 "
+                    + m.tokenizerSha256() + ") than the checkpoint's tokenizer.json (" + tokenizerSha256 + ")");
+        }
+        long rows = ds.rows(split);
+        if (maxRows != null) {
+            if (maxRows < 1) {
+                throw new IllegalArgumentException("--max-rows must be >= 1, got " + maxRows);
+            }
+            rows = Math.min(rows, maxRows);
+        }
+        if (rows == 0) {
+            throw new IllegalArgumentException("--data " + data + " has no rows in split '" + split + "'");
+        }
+        seqLen = m.seqLen();
+        return ds.readRows(split, LongStream.range(0, rows).toArray());
     }
 
     ComputePool pool() {
         return new ComputePool(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    }
+
+    private static String sha256(Path p) throws IOException {
+        MessageDigest md = ExportMarker.sha256();
+        return HexFormat.of().formatHex(md.digest(Files.readAllBytes(p)));
     }
 }
