@@ -104,6 +104,7 @@ class ExportEvalTest {
         JsonNode marker = JSON.readTree(out.resolve("_SUCCESS").toFile());
         assertThat(marker.get("format").asText()).isEqualTo("sparkseek-export/1");
         assertThat(marker.get("files")).hasSize(5);
+        assertThat(marker.get("step").asLong()).isEqualTo(40);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.sparkseek.jobs.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.data.tokenizer.BpeTokenizer;
 import io.sparkseek.jobs.HadoopConfs;
 import io.sparkseek.jobs.export.ExportPublisher;
@@ -8,6 +9,7 @@ import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.io.ExportDtype;
 import io.sparkseek.model.io.HfExport;
 import io.sparkseek.model.io.HfModelDir;
+import io.sparkseek.model.io.TrainerCheckpoint;
 import io.sparkseek.model.layer.DeepSeekModel;
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
@@ -102,7 +104,11 @@ public final class ExportCommand implements Callable<Integer> {
             files.add(TOKENIZER_CONFIG);
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", type.cliName());
-            info.put("source", dir.getFileName() == null ? checkpoint : checkpoint + " (" + dir.getFileName() + ")");
+            info.put("source", checkpoint);
+            Path state = dir.resolve(TrainerCheckpoint.STATE);
+            if (Files.isRegularFile(state)) {
+                info.put("step", new ObjectMapper().readTree(state.toFile()).path("step").asLong());
+            }
             new ExportPublisher(retry, System.err).publish(staging, files, info, to, conf, overwrite);
             System.out.println(to);
         } finally {
