@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /** Helpers shared by the integration tests: runs {@code Main.run} capturing stdout/stderr, token files, repo root. */
@@ -70,6 +72,30 @@ final class Cli {
             t[i] = rnd.nextInt(vocab);
         }
         return t;
+    }
+
+    /**
+     * {@code docs} paragraphs of {@code wordsPerDoc} random words from a 20-word vocabulary, each ending in '.',
+     * separated by blank lines (for {@code prep --text-split paragraph}). With {@code pairs}, "the" is always
+     * followed by "cat" or "dog": something a tiny model learns quickly.
+     */
+    static String wordParagraphs(long seed, int docs, int wordsPerDoc, boolean pairs) {
+        Random rnd = new Random(seed);
+        String[] words = {"the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away", "from", "home",
+                "we", "saw", "it", "go", "by", "river", "stone"};
+        List<String> out = new ArrayList<>();
+        for (int d = 0; d < docs; d++) {
+            StringBuilder sb = new StringBuilder();
+            for (int w = 0; w < wordsPerDoc; w++) {
+                String word = words[rnd.nextInt(words.length)];
+                sb.append(w == 0 ? "" : " ").append(word);
+                if (pairs && word.equals("the")) {
+                    sb.append(rnd.nextBoolean() ? " cat" : " dog");
+                }
+            }
+            out.add(sb.append('.').toString());
+        }
+        return String.join("\n\n", out);
     }
 
     /**

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,23 +35,7 @@ class ExportEvalTest {
     @BeforeAll
     static void trainATinyModel() throws Exception {
         Path in = Files.createDirectories(tmp.resolve("in"));
-        Random rnd = new Random(9);
-        String[] words = {"the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away", "from", "home",
-                "we", "saw", "it", "go", "by", "river", "stone"};
-        List<String> docs = new ArrayList<>();
-        for (int d = 0; d < 150; d++) {
-            StringBuilder sb = new StringBuilder();
-            for (int w = 0; w < 60; w++) {
-                // a little structure to learn: "the" is mostly followed by "cat" or "dog"
-                String word = words[rnd.nextInt(words.length)];
-                sb.append(w == 0 ? "" : " ").append(word);
-                if (word.equals("the")) {
-                    sb.append(rnd.nextBoolean() ? " cat" : " dog");
-                }
-            }
-            docs.add(sb.append('.').toString());
-        }
-        Files.writeString(in.resolve("a.txt"), String.join("\n\n", docs));
+        Files.writeString(in.resolve("a.txt"), Cli.wordParagraphs(9, 150, 60, true));
         data = tmp.resolve("data");
         Cli.Result p = Cli.run("prep", "--input", in.toString(), "--output", data.toString(), "--text-split",
                 "paragraph", "--vocab-size", "300", "--seq-len", "32", "--dedup", "exact", "--val-fraction", "0.1");

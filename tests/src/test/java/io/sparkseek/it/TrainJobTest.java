@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,18 +39,7 @@ class TrainJobTest {
     @BeforeAll
     static void prepare() throws Exception {
         Path in = Files.createDirectories(tmp.resolve("in"));
-        Random rnd = new Random(5);
-        String[] words = {"the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away", "from", "home",
-                "we", "saw", "it", "go", "by", "river", "stone"};
-        List<String> docs = new ArrayList<>();
-        for (int d = 0; d < 120; d++) {
-            StringBuilder sb = new StringBuilder();
-            for (int w = 0; w < 80; w++) {
-                sb.append(w == 0 ? "" : " ").append(words[rnd.nextInt(words.length)]);
-            }
-            docs.add(sb.append('.').toString());
-        }
-        Files.writeString(in.resolve("a.txt"), String.join("\n\n", docs));
+        Files.writeString(in.resolve("a.txt"), Cli.wordParagraphs(5, 120, 80, false));
         data = tmp.resolve("data");
         Cli.Result r = Cli.run("prep", "--input", in.toString(), "--output", data.toString(), "--text-split",
                 "paragraph", "--vocab-size", "300", "--seq-len", "16", "--dedup", "exact", "--val-fraction", "0.1");
