@@ -38,9 +38,41 @@ public final class Main implements Runnable {
         return cli.execute(args);
     }
 
-    private static String message(Throwable ex) {
+    /**
+     * One line for the user. A Spark job that failed after Spark's task retries carries the task's exception (or
+     * only its text) inside a long "Job aborted" message with stack traces: report the task's own error instead.
+     */
+    static String message(Throwable ex) {
         String m = ex.getMessage();
-        return m == null ? ex.getClass().getSimpleName() : m;
+        if (m == null) {
+            return ex.getClass().getSimpleName();
+        }
+        if (ex instanceof org.apache.spark.SparkException && m.startsWith("Job aborted due to stage failure")) {
+            Throwable root = ex;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String task = root != ex && root.getMessage() != null ? root.getClass().getSimpleName() + ": "
+                    + root.getMessage() : taskError(m);
+            return "a Spark task failed on every retry: " + firstLine(task);
+        }
+        return m;
+    }
+
+    /** From "...most recent failure: Lost task 0.3 in stage 0.0 (TID 4) (host executor 1): X: msg\n\tat ...". */
+    private static String taskError(String sparkMessage) {
+        int i = sparkMessage.indexOf("most recent failure: ");
+        if (i < 0) {
+            return sparkMessage;
+        }
+        String rest = sparkMessage.substring(i);
+        int colon = rest.indexOf("): ");
+        return colon < 0 ? rest : rest.substring(colon + 3);
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     @Override

@@ -97,6 +97,7 @@ public final class TrainJob {
                             + "%d steps per stage, stages %d..%d", trainRows, data.rows(Manifest.VAL), m.seqLen() + 1,
                     run.mode().name().toLowerCase(), run.replicas(), run.replicaBatch(), run.stepsPerStage(), first + 1,
                     run.stages()));
+            log.accept("train: Spark " + sc.version() + ", master " + sc.master() + ", application " + sc.sc().applicationId());
             StageMetrics last = null;
             long stop = o.untilStage() > 0 ? Math.min(o.untilStage(), run.stages()) : run.stages();
             for (long s = first; s < stop; s++) {
