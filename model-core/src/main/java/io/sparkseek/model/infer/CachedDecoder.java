@@ -109,7 +109,9 @@ public final class CachedDecoder implements TokenDecoder {
                 h1[i] = h[i] + att[i];
             }
             float[] b = layer.postNorm().forward(pool, h1, m);
-            float[] ffn = layer.dense() != null ? layer.dense().forward(pool, b, m) : layer.moe().forward(pool, b, m, m);
+            float[] ffn = layer.dense() != null
+                    ? layer.dense().forward(pool, b, m)
+                    : layer.moe().forward(pool, b, m, m);
             for (int i = 0; i < size; i++) {
                 h[i] = h1[i] + ffn[i];
             }

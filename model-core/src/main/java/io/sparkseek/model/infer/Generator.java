@@ -61,8 +61,8 @@ public final class Generator {
             throw new IllegalArgumentException("the prompt is empty: give at least one token");
         }
         if (prompt.length >= maxPos) {
-            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens, but max_position_embeddings"
-                    + " is " + maxPos + ": no room for a new token; shorten the prompt to at most " + (maxPos - 1)
+            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens, but"
+                    + " max_position_embeddings is " + maxPos + ": no room for a new token; shorten the prompt to at most " + (maxPos - 1)
                     + " tokens");
         }
         if (maxNewTokens < 0) {

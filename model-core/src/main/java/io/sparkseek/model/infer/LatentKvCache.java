@@ -10,8 +10,8 @@ import java.util.Arrays;
  * k_pe = RoPE_pos(kv_a_proj_with_mqa(x)[rkv, rkv+dr)) [T, dr]   (rotated, shared by all heads)
  * </pre>
  * i.e. {@code rkv + dr} floats per layer and token instead of the {@code nh·(dn+dr+dv)} of per-head keys and values
- * (HF's cache); no per-head key or value is ever stored. Rows are appended in position order; storage grows by doubling up to
- * {@code capacity} (max_position_embeddings). FP32. Not thread-safe.
+ * (HF's cache); no per-head key or value is ever stored. Rows are appended in position order; storage grows by
+ * doubling up to {@code capacity} (max_position_embeddings). FP32. Not thread-safe.
  */
 public final class LatentKvCache {
     private static final int INITIAL_ROWS = 64;
@@ -71,7 +71,7 @@ public final class LatentKvCache {
         return layers * (rkv + dr);
     }
 
-    /** Makes room for positions [length, length + m); the caller then writes each layer's rows and calls {@link #commit}. */
+    /** Makes room for positions [length, length + m); the caller writes each layer's rows, then {@link #commit}s. */
     void reserve(int m) {
         int need = length + m;
         if (need > capacity) {

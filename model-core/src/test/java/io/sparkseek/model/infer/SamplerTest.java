@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** {@link Sampler} against brute-force definitions on fixed logits. */
 class SamplerTest {
 
-    /** Id i is in the nucleus iff the mass of the ids ranked before it (higher p, or equal p and lower id) is < top-p. */
+    /** Id i is in the nucleus iff the mass of the ids ranked before it (higher p, or equal p, lower id) is < top-p. */
     static Set<Integer> bruteForceNucleus(double[] p, double topP) {
         Set<Integer> s = new HashSet<>();
         for (int i = 0; i < p.length; i++) {

@@ -113,7 +113,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 : tok != null ? id -> out.print(text.feed(tok.decodeBytes(new int[] {id})))
                 : id -> out.print(id + " ");
         Generator.Result r;
-        try (ComputePool pool = new ComputePool(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        try (ComputePool pool = new ComputePool(nThreads)) {
             r = new Generator(decoder, eos).generate(pool, promptIds, maxNewTokens, new Sampler(sampling), stream);
         }
         double prefillMs = r.prefillNanos() / 1e6;
