@@ -5,6 +5,10 @@ import io.sparkseek.data.tokenizer.BpeTokenizer;
 import io.sparkseek.data.tokenizer.BpeTrainer;
 import io.sparkseek.data.tokenizer.PreTokenizer;
 import io.sparkseek.data.tokenizer.TrainerOptions;
+import io.sparkseek.model.io.HfModelDir;
+import io.sparkseek.model.io.TrainerCheckpoint;
+import io.sparkseek.model.optim.AdamW;
+import io.sparkseek.model.optim.AdamWConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code generate} end to end through {@code Main.run}: a model from {@code init --model conf/models/tiny.json} with
  * a tokenizer.json trained next to it (BpeTrainer, 300 tokens, on text with multi-byte characters). KV-cached and
  * {@code --no-cache} greedy decoding give the same tokens; a seed fixes sampled text; streamed text equals the
- * one-shot decode; missing tokenizer and too-long prompts are one-line errors.
+ * one-shot decode; a trainer run directory finds the tokenizer in its latest checkpoint; missing tokenizer and
+ * too-long prompts are one-line errors.
  */
 class GenerateCliTest {
     static final String PROMPT = "Der Bär läuft über die Straße, the cat sat";
@@ -105,6 +110,24 @@ class GenerateCliTest {
                 .isEqualTo(a.get("text").asText() + System.lineSeparator());
         assertThat(text.err()).contains("prompt tokens").contains("new tokens").contains("prefill")
                 .contains("tokens/s");
+    }
+
+    @Test
+    void aTrainerRunDirectoryUsesTheTokenizerOfItsLatestCheckpoint() throws IOException {
+        Path run = tmp.resolve("run");
+        Path ckpt = TrainerCheckpoint.save(run, 5, HfModelDir.load(model, 0f),
+                new AdamW(List.of(), AdamWConfig.DEFAULT), Map.of(), 0);
+        Files.copy(model.resolve("tokenizer.json"), ckpt.resolve("tokenizer.json"));
+        String[] greedy = {"--prompt", PROMPT, "--temperature", "0", "--max-new-tokens", "12"};
+        JsonNode fromHfDir = generateJson(greedy);
+        model = run;
+        JsonNode fromRun = generateJson(greedy);
+        assertThat(ids(fromRun)).isEqualTo(ids(fromHfDir));
+        assertThat(fromRun.get("text").asText()).isEqualTo(fromHfDir.get("text").asText());
+
+        Files.delete(ckpt.resolve("tokenizer.json"));
+        CliTest.assertUserError(Cli.run("generate", "--checkpoint", run.toString(), "--prompt", PROMPT),
+                ckpt.resolve("tokenizer.json").toString());
     }
 
     @Test
