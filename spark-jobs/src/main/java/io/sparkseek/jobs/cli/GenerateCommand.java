@@ -109,9 +109,12 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         Utf8Stream text = new Utf8Stream();
         BpeTokenizer tok = tokenizer;
-        IntConsumer stream = json ? id -> { }
-                : tok != null ? id -> out.print(text.feed(tok.decodeBytes(new int[] {id})))
-                : id -> out.print(id + " ");
+        IntConsumer stream = id -> {
+            if (!json) {   // print(String) flushes only at a newline: flush each token so text appears as it comes
+                out.print(tok != null ? text.feed(tok.decodeBytes(new int[] {id})) : id + " ");
+                out.flush();
+            }
+        };
         Generator.Result r;
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (ComputePool pool = new ComputePool(nThreads)) {
