@@ -3,6 +3,7 @@ package io.sparkseek.jobs;
 import io.sparkseek.jobs.cli.BenchModelCommand;
 import io.sparkseek.jobs.cli.EvalCommand;
 import io.sparkseek.jobs.cli.ExportCommand;
+import io.sparkseek.jobs.cli.GenerateCommand;
 import io.sparkseek.jobs.cli.GradCommand;
 import io.sparkseek.jobs.cli.InitCommand;
 import io.sparkseek.jobs.cli.ReportCommand;
@@ -16,8 +17,9 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code scripts/sparkseek} (ARCHITECTURE §4). */
 @Command(name = "sparkseek", mixinStandardHelpOptions = true, version = "sparkseek 0.1.0",
         description = "Pretrain DeepSeek-V3-style MoE models on Apache Spark.",
-        subcommands = {PrepCommand.class, TrainCommand.class, ExportCommand.class, InitCommand.class, EvalCommand.class,
-                GradCommand.class, TrainLocalCommand.class, BenchModelCommand.class, TokensCommand.class, ReportCommand.class})
+        subcommands = {PrepCommand.class, TrainCommand.class, ExportCommand.class, GenerateCommand.class,
+                InitCommand.class, EvalCommand.class, GradCommand.class, TrainLocalCommand.class, BenchModelCommand.class,
+                TokensCommand.class, ReportCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

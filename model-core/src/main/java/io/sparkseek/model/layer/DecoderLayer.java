@@ -59,6 +59,26 @@ public final class DecoderLayer {
         return moe;
     }
 
+    /** The dense SwiGLU MLP, or null for a MoE layer. */
+    public SwiGluMlp dense() {
+        return dense;
+    }
+
+    /** {@code input_layernorm}. */
+    public RmsNorm inputNorm() {
+        return inputNorm;
+    }
+
+    /** {@code post_attention_layernorm}. */
+    public RmsNorm postNorm() {
+        return postNorm;
+    }
+
+    /** {@code self_attn}. */
+    public Mla attention() {
+        return attention;
+    }
+
     /** h [batch·T, hidden] → h'' [batch·T, hidden] (a buffer owned by this layer). */
     public float[] forward(ComputePool pool, float[] h, int batch, int seqLen) {
         this.batch = batch;

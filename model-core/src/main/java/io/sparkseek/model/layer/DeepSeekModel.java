@@ -39,6 +39,7 @@ public final class DeepSeekModel {
     private double lastCe;
     private double lastBalance;
     private float[] dh;
+    private float[] logits;   // lm_head output of the last forward [n, vocab] (owned by lmHead)
 
     /** An FP32 model; {@code balanceAlpha} as below. */
     public DeepSeekModel(ModelConfig cfg, float balanceAlpha) {
@@ -122,6 +123,32 @@ public final class DeepSeekModel {
         return Collections.unmodifiableList(layers);
     }
 
+    /** {@code model.embed_tokens}. */
+    public Embedding embedding() {
+        return embedding;
+    }
+
+    /** {@code model.norm}, the final RMSNorm. */
+    public RmsNorm finalNorm() {
+        return finalNorm;
+    }
+
+    /** {@code lm_head} (always FP32). */
+    public Linear lmHead() {
+        return lmHead;
+    }
+
+    /**
+     * A copy of the logits of the last {@link #forward}, [batch·seqLen, vocab] (row b·seqLen + t = position t of
+     * row b). Used as the uncached reference of inference.
+     */
+    public float[] lastLogits() {
+        if (logits == null) {
+            throw new IllegalStateException("lastLogits() called before forward()");
+        }
+        return java.util.Arrays.copyOf(logits, batch * seqLen * cfg.vocabSize());
+    }
+
     /**
      * Initialisation (spec §11 / HF): matrices N(0, initializer_range), norm weights 1, routing biases 0.
      * Each tensor draws from its own {@link Random} seeded by (seed, name), so the result does not depend on
@@ -184,7 +211,7 @@ public final class DeepSeekModel {
                 balance += layer.moe().balanceLoss();
             }
         }
-        float[] logits = lmHead.forward(pool, finalNorm.forward(pool, h, n), n);
+        logits = lmHead.forward(pool, finalNorm.forward(pool, h, n), n);
         lastCe = crossEntropy.forward(pool, logits, targets, n, cfg.vocabSize());
         lastBalance = balance;
         return lastCe + lastBalance;

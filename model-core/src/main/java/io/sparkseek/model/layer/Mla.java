@@ -108,6 +108,53 @@ public final class Mla {
         return params;
     }
 
+    // Read accessors for inference (io.sparkseek.model.infer), which runs the projections itself.
+
+    /** {@code q_a_proj}, or null without q LoRA. */
+    public Linear qAProj() {
+        return qA;
+    }
+
+    /** {@code q_a_layernorm}, or null without q LoRA. */
+    public RmsNorm qANorm() {
+        return qNorm;
+    }
+
+    /** {@code q_b_proj}, or {@code q_proj} without q LoRA: [nh·(dn+dr), rq or hidden]. */
+    public Linear qBProj() {
+        return qB;
+    }
+
+    /** {@code kv_a_proj_with_mqa}: [rkv+dr, hidden]. */
+    public Linear kvAProj() {
+        return kvA;
+    }
+
+    /** {@code kv_a_layernorm}: [rkv]. */
+    public RmsNorm kvANorm() {
+        return kvNorm;
+    }
+
+    /** {@code kv_b_proj}: [nh·(dn+dv), rkv], rows of head h = [k_nope (dn) | v (dv)]. */
+    public Linear kvBProj() {
+        return kvB;
+    }
+
+    /** {@code o_proj}: [hidden, nh·dv]. */
+    public Linear oProj() {
+        return oProj;
+    }
+
+    /** The RoPE tables shared by all layers. */
+    public Rope rope() {
+        return rope;
+    }
+
+    /** Softmax scale (dn+dr)^(−1/2). */
+    public float scale() {
+        return scale;
+    }
+
     /** x [batch·T, hidden] (already normalised) → [batch·T, hidden]. */
     public float[] forward(ComputePool pool, float[] x, int batch, int seqLen) {
         this.batch = batch;
