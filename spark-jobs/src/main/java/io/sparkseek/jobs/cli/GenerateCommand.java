@@ -9,14 +9,14 @@ import io.sparkseek.model.infer.RecomputeDecoder;
 import io.sparkseek.model.infer.Sampler;
 import io.sparkseek.model.infer.SamplingParams;
 import io.sparkseek.model.infer.TokenDecoder;
-import io.sparkseek.model.io.TrainerCheckpoint;
+import io.sparkseek.jobs.HadoopConfs;
+import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,8 +43,9 @@ import java.util.function.IntConsumer;
 public final class GenerateCommand implements Callable<Integer> {
     static final String TOKENIZER = "tokenizer.json";
 
-    @Option(names = "--checkpoint", required = true, description = "trainer checkpoint, run dir or HF-layout directory")
-    Path checkpoint;
+    @Option(names = "--checkpoint", required = true,
+            description = "trainer checkpoint, run dir or HF-layout directory; local, hdfs:// or s3a://")
+    String checkpoint;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Prompt prompt;
@@ -93,14 +94,19 @@ public final class GenerateCommand implements Callable<Integer> {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         }
-        DeepSeekModel model = ModelLoader.load(checkpoint, 0f, PrecisionPolicy.FP32);
-        Path tokenizerFile = modelDir(checkpoint).resolve(TOKENIZER);
+        DeepSeekModel model;
         BpeTokenizer tokenizer = null;
-        if (Files.isRegularFile(tokenizerFile)) {
-            tokenizer = BpeTokenizer.load(tokenizerFile);
-        } else if (prompt.text != null) {
-            throw new IllegalArgumentException("--prompt needs a tokenizer, but " + tokenizerFile + " does not exist:"
-                    + " copy the tokenizer.json the training data was prepared with there, or pass --prompt-ids");
+        try (ModelLoader.Local local = ModelLoader.localize(checkpoint, HadoopConfs.fromSparkConf())) {
+            Path dir = ModelLoader.resolve(local.dir());
+            model = HfModelDir.load(dir, 0f, PrecisionPolicy.FP32);
+            Path tokenizerFile = dir.resolve(TOKENIZER);
+            if (Files.isRegularFile(tokenizerFile)) {
+                tokenizer = BpeTokenizer.load(tokenizerFile);
+            } else if (prompt.text != null) {
+                throw new IllegalArgumentException("--prompt needs a tokenizer, but "
+                        + (local.temporary() ? checkpoint + "/" + TOKENIZER : tokenizerFile) + " does not exist:"
+                        + " copy the tokenizer.json the training data was prepared with there, or pass --prompt-ids");
+            }
         }
         int[] promptIds = prompt.text != null ? tokenizer.encodeOrdinary(prompt.text) : prompt.ids;
         int eos = eosId(tokenizer, model);
@@ -148,14 +154,6 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    /** The directory holding config.json (and tokenizer.json): a trainer checkpoint resolved as ModelLoader does. */
-    static Path modelDir(Path path) throws IOException {
-        boolean trainer = Files.exists(path.resolve(TrainerCheckpoint.STATE))
-                || Files.exists(path.resolve(TrainerCheckpoint.LATEST))
-                || Files.isDirectory(TrainerCheckpoint.checkpointsDir(path));
-        return trainer ? TrainerCheckpoint.resolve(path) : path;
     }
 
     /** The tokenizer's EOS (what data prep appends to every document), else config.json's eos_token_id, else −1. */
