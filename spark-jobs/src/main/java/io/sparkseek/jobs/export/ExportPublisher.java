@@ -61,10 +61,19 @@ public final class ExportPublisher {
         Path dest0 = new Path(to);
         FileSystem fs = DataDir.fileSystem(dest0, conf);
         Path dest = fs.makeQualified(dest0);
+        Set<String> old = prepareDestination(fs, dest, overwrite);
+        try {
+            return commit(localDir, files, info, fs, dest, old);
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + "; the export to " + to + " is not committed (no "
+                    + ExportMarker.NAME + "): run the same command again to finish it", e);
+        }
+    }
+
+    private Path commit(java.nio.file.Path localDir, List<String> files, Map<String, Object> info, FileSystem fs,
+                        Path dest, Set<String> old) throws IOException {
         List<ExportMarker.FileEntry> local = ExportMarker.describe(localDir, files);
         long t0 = System.nanoTime();
-
-        Set<String> old = prepareDestination(fs, dest, overwrite);
         Path tmp = new Path(new Path(dest, TEMPORARY), UUID.randomUUID().toString());
         long bytes = 0;
         for (ExportMarker.FileEntry f : local) {
