@@ -158,6 +158,28 @@ class TrainJobTest {
         assertThat(out).doesNotExist();
     }
 
+    @Test
+    void resumeRefusesADataDirThatGrewSinceTheRunStarted() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("grow-in"));
+        Files.writeString(in.resolve("a.txt"), Cli.wordParagraphs(7, 60, 80, false));
+        Path grow = tmp.resolve("grow");
+        String[] prep = {"prep", "--input", in.toString(), "--output", grow.toString(), "--text-split", "paragraph",
+            "--vocab-size", "300", "--seq-len", "16", "--dedup", "exact", "--val-fraction", "0.1"};
+        assertThat(Cli.run(prep).exit()).isZero();
+        Path out = tmp.resolve("grow-run");
+        Cli.Result first = Cli.run("train", "--data", grow.toString(), "--model", tiny(), "--out", out.toString(),
+                "--stages", "4", "--until-stage", "2", "--conf", "sparkseek.train.batchSize=4",
+                "--conf", "sparkseek.checkpoint.every=2");
+        assertThat(first.exit()).as(first.describe()).isZero();
+        Files.writeString(in.resolve("b.txt"), Cli.wordParagraphs(8, 30, 80, false));
+        assertThat(Cli.run(prep).exit()).isZero();   // incremental: b.txt's rows join the train split
+        Cli.Result resumed = Cli.run("train", "--data", grow.toString(), "--model", tiny(), "--out", out.toString(),
+                "--stages", "4", "--resume", "--conf", "sparkseek.train.batchSize=4",
+                "--conf", "sparkseek.checkpoint.every=2");
+        assertThat(resumed.exit()).isEqualTo(2);
+        assertThat(resumed.err()).contains("--resume: the data dir's train split now has").contains("prep added");
+    }
+
     private static String lossOf(String jsonLine) {
         int i = jsonLine.indexOf("\"loss\":");
         return jsonLine.substring(i, jsonLine.indexOf(',', i));

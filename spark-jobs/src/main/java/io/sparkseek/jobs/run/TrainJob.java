@@ -175,6 +175,13 @@ public final class TrainJob {
             throw new IllegalArgumentException("--resume: the data dir's tokenizer (sha256 " + m.tokenizerSha256()
                     + ") is not the one the run was trained with (" + state.get("tokenizer_sha256") + ")");
         }
+        Object rows = state.get("train_rows");   // absent in checkpoints written before it was recorded
+        if (rows != null && ((Number) rows).longValue() != m.totalSequences(Manifest.TRAIN)) {
+            throw new IllegalArgumentException("--resume: the data dir's train split now has "
+                    + m.totalSequences(Manifest.TRAIN) + " rows but the run was trained on " + rows + " (prep added"
+                    + " data since?); every batch depends on that count, so resuming would not continue the same run:"
+                    + " resume on a copy of the data dir as it was, or start a new run");
+        }
         long stage = ((Number) state.get("stage")).longValue();
         if (local) {
             runner.outer().restore(tensorsOf(loaded.extraFiles().get(OUTER)), ((Number) state.get("outer_step")).longValue());
@@ -197,6 +204,7 @@ public final class TrainJob {
         state.put("tokens_seen", stagesDone * run.stepsPerStage() * (long) run.batchSize() * m.seqLen());
         state.put("data", o.data());
         state.put("tokenizer_sha256", m.tokenizerSha256());
+        state.put("train_rows", m.totalSequences(Manifest.TRAIN));
         state.put("run_config", RunConfigLoader.asMap(run));
         Map<String, byte[]> extras = new LinkedHashMap<>();
         extras.put(TOKENIZER, tokenizer);
