@@ -12,6 +12,8 @@ import io.sparkseek.jobs.prep.PrepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.Optional;
+
 /** Entry point of {@code scripts/sparkseek} (ARCHITECTURE §4). */
 @Command(name = "sparkseek", mixinStandardHelpOptions = true, version = "sparkseek 0.1.0",
         description = "Pretrain DeepSeek-V3-style MoE models on Apache Spark.",
@@ -38,6 +40,10 @@ public final class Main implements Runnable {
     }
 
     private static String message(Throwable ex) {
+        Optional<String> denied = AccessErrors.message(ex); // an S3 403: the path and the credentials' fault
+        if (denied.isPresent()) {
+            return denied.get();
+        }
         String m = ex.getMessage();
         return m == null ? ex.getClass().getSimpleName() : m;
     }

@@ -4,6 +4,7 @@ import io.sparkseek.data.shard.BatchPlan;
 import io.sparkseek.data.shard.Manifest;
 import io.sparkseek.data.shard.TokenDataset;
 import io.sparkseek.jobs.checkpoint.CheckpointStore;
+import io.sparkseek.jobs.config.Redaction;
 import io.sparkseek.jobs.config.RunConfig;
 import io.sparkseek.jobs.config.RunConfigLoader;
 import io.sparkseek.jobs.metrics.MetricsLog;
@@ -165,6 +166,9 @@ public final class TrainJob {
         Map<String, String> saved = (Map<String, String>) state.get("run_config");
         Map<String, String> now = RunConfigLoader.asMap(run);
         for (String key : now.keySet()) {
+            if (Redaction.isSecret(key)) {
+                continue; // stored redacted
+            }
             if (!RESUMABLE_CHANGES.contains(key) && !now.get(key).equals(saved.get(key))) {
                 throw new IllegalArgumentException("--resume: " + key + " is " + now.get(key) + " but the run was "
                         + "started with " + saved.get(key) + "; only " + RESUMABLE_CHANGES + " may change on resume");
@@ -196,7 +200,7 @@ public final class TrainJob {
         state.put("tokens_seen", stagesDone * run.stepsPerStage() * (long) run.batchSize() * m.seqLen());
         state.put("data", o.data());
         state.put("tokenizer_sha256", m.tokenizerSha256());
-        state.put("run_config", RunConfigLoader.asMap(run));
+        state.put("run_config", Redaction.redact(RunConfigLoader.asMap(run))); // no secrets in checkpoints
         Map<String, byte[]> extras = new LinkedHashMap<>();
         extras.put(TOKENIZER, tokenizer);
         AdamW optimizer = runner.adamW();
