@@ -53,8 +53,9 @@ public final class AccessErrors {
     }
 
     /**
-     * One sentence: the path, then "the store refused the credentials (STATUS CODE: meaning)" or "the store denied
-     * access (STATUS CODE): the credentials lack permission", then where credentials come from.
+     * One sentence: the path, then "the store refused the credentials (HTTP STATUS CODE: meaning)", "the store
+     * denied access (HTTP STATUS CODE): the credentials ... lack permission" or, without an S3 error code (a HEAD
+     * request's 403), "the credentials are wrong or lack permission"; then where credentials come from.
      */
     public static String describe(AccessDeniedException e) {
         String path = e.getFile() == null ? "the object store" : e.getFile();
@@ -62,7 +63,7 @@ public final class AccessErrors {
         Matcher code = CODE.matcher(reason);
         Matcher status = STATUS.matcher(reason);
         String http = status.find() ? status.group(1) : "403";
-        if (code.find()) {
+        if (code.find() && !code.group(1).equals("null")) {
             String meaning = CREDENTIAL_CODES.get(code.group(1));
             if (meaning != null) {
                 return path + ": the store refused the credentials (HTTP " + http + " " + code.group(1) + ": "
@@ -71,8 +72,9 @@ public final class AccessErrors {
             return path + ": the store denied access (HTTP " + http + " " + code.group(1) + "): the credentials "
                     + "were accepted but lack permission for this bucket or path; " + WHERE_CREDENTIALS;
         }
-        return path + ": access denied (" + firstLine(reason) + "); check the credentials and permissions: "
-                + WHERE_CREDENTIALS;
+        // no S3 error code: a HEAD request's 403 has no body to carry one
+        return path + ": the store refused the request (HTTP " + http + ", no error code given): the credentials are "
+                + "wrong or lack permission for this bucket or path; " + WHERE_CREDENTIALS;
     }
 
     /** S3A's refusals name an {@code s3a://} path or carry the SDK's "Service: S3"; a local file's do neither. */
@@ -82,8 +84,4 @@ public final class AccessErrors {
         return file.startsWith("s3a://") || file.startsWith("s3://") || reason.contains("Service: S3");
     }
 
-    private static String firstLine(String s) {
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
 }

@@ -1,9 +1,9 @@
 package io.sparkseek.jobs;
 
 import io.sparkseek.jobs.config.RunConfigLoader;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
-import scala.Tuple2;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -17,8 +17,8 @@ import java.util.TreeMap;
  * SparkConf reads. Either way {@code spark.hadoop.X} reaches the jobs' Hadoop Configuration as {@code X}.
  */
 public final class SparkSessions {
-    /** The Spark prefix of the S3A settings. */
-    static final String S3A_PREFIX = "spark.hadoop.fs.s3a.";
+    /** The prefix of the S3A settings in a Hadoop Configuration. */
+    static final String S3A_PREFIX = "fs.s3a.";
 
     private SparkSessions() {
     }
@@ -33,21 +33,26 @@ public final class SparkSessions {
     }
 
     /**
-     * For the start-up printout when any of {@code uris} is {@code s3a://}: the session's
-     * {@code spark.hadoop.fs.s3a.*} settings, one per line, secrets redacted; empty when no uri is on s3a.
+     * For the start-up printout when any of {@code uris} is {@code s3a://}: the job's Hadoop {@code fs.s3a.*}
+     * settings that differ from Hadoop's defaults (from {@code spark.hadoop.fs.s3a.*}, a core-site.xml, or the
+     * AWS_* variables Spark copies into {@code fs.s3a.access.key} / {@code secret.key}), one per line, secrets
+     * redacted; empty when no uri is on s3a.
      */
     public static String s3aSettings(SparkSession spark, Collection<String> uris) {
         if (uris.stream().noneMatch(u -> u != null && u.startsWith("s3a://"))) {
             return "";
         }
+        Configuration defaults = new Configuration(false);
+        defaults.addResource("core-default.xml");
         Map<String, String> s3a = new TreeMap<>();
-        for (Tuple2<String, String> kv : spark.sparkContext().getConf().getAll()) {
-            if (kv._1().startsWith(S3A_PREFIX)) {
-                s3a.put(kv._1().substring("spark.hadoop.".length()), kv._2());
+        for (Map.Entry<String, String> e : spark.sparkContext().hadoopConfiguration()) {
+            String key = e.getKey();
+            if (key.startsWith(S3A_PREFIX) && !e.getValue().equals(defaults.getRaw(key))) {
+                s3a.put(key, e.getValue());
             }
         }
-        StringBuilder sb = new StringBuilder("S3A settings (spark.hadoop.fs.s3a.*; credentials may also come from "
-                + "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY):\n");
+        StringBuilder sb = new StringBuilder("S3A settings (fs.s3a.* other than Hadoop's defaults; from "
+                + "spark.hadoop.fs.s3a.*, core-site.xml or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY):\n");
         if (s3a.isEmpty()) {
             sb.append("  none: S3A's defaults (AWS endpoints, the default credential providers)\n");
         } else {

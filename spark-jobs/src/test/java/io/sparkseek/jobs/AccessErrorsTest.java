@@ -34,10 +34,18 @@ class AccessErrorsTest {
     @Test
     void anUnknownKeyAndMissingPermissionsAreTold() {
         assertThat(AccessErrors.describe(s3a("s3a://b/k", "InvalidAccessKeyId")))
-                .contains("refused the credentials (HTTP 403 InvalidAccessKeyId: the store does not know the access key)");
+                .contains("refused the credentials (HTTP 403 InvalidAccessKeyId: the store does not know the "
+                        + "access key)");
         assertThat(AccessErrors.describe(s3a("s3a://b/k", "AccessDenied")))
                 .startsWith("s3a://b/k: the store denied access (HTTP 403 AccessDenied): the credentials were "
                         + "accepted but lack permission");
+    }
+
+    @Test
+    void aRefusedHeadRequestWithoutAnErrorCodeBlamesCredentialsOrPermissions() {
+        String m = AccessErrors.describe(s3a("s3a://b/run/checkpoints/latest", "null"));
+        assertThat(m).startsWith("s3a://b/run/checkpoints/latest: the store refused the request (HTTP 403, no error "
+                + "code given): the credentials are wrong or lack permission for this bucket or path; S3A takes them");
     }
 
     @Test
