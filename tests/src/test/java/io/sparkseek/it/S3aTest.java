@@ -197,8 +197,8 @@ class S3aTest {
         return Manifest.fromJson(Files.readAllBytes(dir.resolve(DataDir.MANIFEST)), dir.toString());
     }
 
-    private static String[] trainArgs(String out, String... extra) {
-        List<String> args = new ArrayList<>(List.of("train", "--data", localData.toString(), "--model",
+    private static String[] trainArgs(String data, String out, String... extra) {
+        List<String> args = new ArrayList<>(List.of("train", "--data", data, "--model",
                 Cli.repoRoot().resolve("conf/models/tiny.json").toString(), "--out", out, "--stages", "4",
                 "--conf", "sparkseek.train.batchSize=4", "--conf", "sparkseek.eval.every=2",
                 "--conf", "sparkseek.eval.batches=2", "--conf", "sparkseek.checkpoint.every=1"));
@@ -207,18 +207,24 @@ class S3aTest {
     }
 
     @Test
-    void trainCheckpointsToS3aAndResumesFromThereBitIdentically() throws Exception {
+    void trainReadsS3aDataCheckpointsToS3aAndResumesFromThereBitIdentically() throws Exception {
         java.nio.file.Path straight = tmp.resolve("run-straight");
-        Cli.Result a = Cli.run(trainArgs(straight.toString()));
+        Cli.Result a = Cli.run(trainArgs(localData.toString(), straight.toString()));
         assertThat(a.exit()).as(a.describe()).isZero();
         assertThat(a.out()).doesNotContain("S3A settings");
 
+        // the split run reads the same data dir from s3a (its tasks open the shards through S3A)
+        String data = s3.uri("train-data");
+        try (FileSystem fs = new Path(data).getFileSystem(s3.hadoopConf())) {
+            fs.copyFromLocalFile(false, true, new Path(localData.toUri()), new Path(data));
+            DataDir.verify(fs, new Path(data));
+        }
         String run = s3.uri("runs/split");
-        Cli.Result b1 = withS3(trainArgs(run, "--until-stage", "2"));
+        Cli.Result b1 = withS3(trainArgs(data, run, "--until-stage", "2"));
         assertThat(b1.exit()).as(b1.describe()).isZero();
         assertThat(b1.out()).contains("train: S3A settings").contains("stage 2/4").doesNotContain("stage 3/4")
                 .doesNotContain(s3.secretKey());
-        Cli.Result b2 = withS3(trainArgs(run, "--resume"));
+        Cli.Result b2 = withS3(trainArgs(data, run, "--resume"));
         assertThat(b2.exit()).as(b2.describe()).isZero();
         assertThat(b2.out()).contains("resumed from " + run + "/checkpoints/step-0000002 at stage 2")
                 .contains("stage 4/4").doesNotContain(s3.secretKey());
@@ -267,7 +273,7 @@ class S3aTest {
         props.forEach(System::setProperty);
         Cli.Result t;
         try {
-            t = Cli.run(trainArgs(run));
+            t = Cli.run(trainArgs(localData.toString(), run));
         } finally {
             props.keySet().forEach(System::clearProperty);
         }
