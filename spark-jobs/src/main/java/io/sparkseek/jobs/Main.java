@@ -14,6 +14,8 @@ import io.sparkseek.jobs.prep.PrepCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.Optional;
+
 /** Entry point of {@code scripts/sparkseek} (ARCHITECTURE §4). */
 @Command(name = "sparkseek", mixinStandardHelpOptions = true, version = "sparkseek 0.1.0",
         description = "Pretrain DeepSeek-V3-style MoE models on Apache Spark.",
@@ -41,10 +43,15 @@ public final class Main implements Runnable {
     }
 
     /**
-     * One line for the user. A Spark job that failed after Spark's task retries carries the task's exception (or
-     * only its text) inside a long "Job aborted" message with stack traces: report the task's own error instead.
+     * One line for the user. An S3 403 names the path and the credentials' fault. A Spark job that failed after
+     * Spark's task retries carries the task's exception (or only its text) inside a long "Job aborted" message with
+     * stack traces: report the task's own error instead.
      */
     static String message(Throwable ex) {
+        Optional<String> denied = AccessErrors.message(ex);
+        if (denied.isPresent()) {
+            return denied.get();
+        }
         String m = ex.getMessage();
         if (m == null) {
             return ex.getClass().getSimpleName();

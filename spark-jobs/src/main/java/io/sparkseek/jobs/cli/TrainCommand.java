@@ -86,6 +86,10 @@ public final class TrainCommand implements Callable<Integer> {
             RunConfigLoader.Resolution res = RunConfigLoader.resolveWithOrigins(flags, confLayer,
                     Optional.ofNullable(propertiesFile), RunConfigLoader.loadDefaults());
             System.out.print("train: settings\n" + res.describe());
+            String s3a = SparkSessions.s3aSettings(spark, List.of(data, out));
+            if (!s3a.isEmpty()) {
+                System.out.print("train: " + s3a);
+            }
             TrainJob.Result r = TrainJob.run(spark, new TrainJob.Options(data, model, out, res.config(), resume,
                     untilStage),
                     System.out::println);

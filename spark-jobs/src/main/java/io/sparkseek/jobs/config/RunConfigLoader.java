@@ -333,8 +333,16 @@ public final class RunConfigLoader {
      * from {@code origins} shows no origin.
      */
     public static String describe(RunConfig config, Map<String, String> origins) {
-        Map<String, String> values = asMap(config);
-        int keyWidth = KEYS.stream().mapToInt(String::length).max().orElse(0);
+        return describe(asMap(config), origins);
+    }
+
+    /**
+     * {@link #describe(RunConfig, Map)} for any settings: one aligned line per key in the map's order, the value of
+     * a secret ({@link Redaction#isSecret}) shown as {@link Redaction#REDACTED}.
+     */
+    public static String describe(Map<String, String> settings, Map<String, String> origins) {
+        Map<String, String> values = Redaction.redact(settings);
+        int keyWidth = values.keySet().stream().mapToInt(String::length).max().orElse(0);
         int valueWidth = values.values().stream().mapToInt(String::length).max().orElse(0);
         StringBuilder sb = new StringBuilder();
         for (Map.Entry<String, String> e : values.entrySet()) {

@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -103,6 +104,12 @@ public final class PrepCommand implements Callable<Integer> {
         PrepOptions options = options();
         SparkSession spark = SparkSessions.getOrCreate("sparkseek prep");
         try {
+            List<String> uris = new ArrayList<>(options.inputs());
+            uris.add(options.output());
+            String s3a = SparkSessions.s3aSettings(spark, uris);
+            if (!s3a.isEmpty()) {
+                System.out.print("prep: " + s3a);
+            }
             long t0 = System.nanoTime();
             PrepJob.Result r = PrepJob.run(spark, options, System.out::println);
             double seconds = (System.nanoTime() - t0) / 1e9;

@@ -4,6 +4,7 @@ import io.sparkseek.data.shard.BatchPlan;
 import io.sparkseek.data.shard.Manifest;
 import io.sparkseek.data.shard.TokenDataset;
 import io.sparkseek.jobs.checkpoint.CheckpointStore;
+import io.sparkseek.jobs.config.Redaction;
 import io.sparkseek.jobs.config.RunConfig;
 import io.sparkseek.jobs.config.RunConfigLoader;
 import io.sparkseek.jobs.metrics.MetricsLog;
@@ -166,6 +167,9 @@ public final class TrainJob {
         Map<String, String> saved = (Map<String, String>) state.get("run_config");
         Map<String, String> now = RunConfigLoader.asMap(run);
         for (String key : now.keySet()) {
+            if (Redaction.isSecret(key)) {
+                continue; // stored redacted
+            }
             if (!RESUMABLE_CHANGES.contains(key) && !now.get(key).equals(saved.get(key))) {
                 throw new IllegalArgumentException("--resume: " + key + " is " + now.get(key) + " but the run was "
                         + "started with " + saved.get(key) + "; only " + RESUMABLE_CHANGES + " may change on resume");
@@ -205,7 +209,7 @@ public final class TrainJob {
         state.put("data", o.data());
         state.put("tokenizer_sha256", m.tokenizerSha256());
         state.put("train_rows", m.totalSequences(Manifest.TRAIN));
-        state.put("run_config", RunConfigLoader.asMap(run));
+        state.put("run_config", Redaction.redact(RunConfigLoader.asMap(run))); // no secrets in checkpoints
         Map<String, byte[]> extras = new LinkedHashMap<>();
         extras.put(TOKENIZER, tokenizer);
         AdamW optimizer = runner.adamW();
