@@ -206,6 +206,26 @@ public final class S3Server implements AutoCloseable {
         return List.copyOf(args);
     }
 
+    /**
+     * Runs the CLI in-process ({@link Cli#run}) with this server's settings as {@code spark.hadoop.fs.s3a.*} system
+     * properties, as an embedded run gets them from {@code SPARKSEEK_JAVA_OPTS}, then removes them.
+     */
+    Cli.Result cli(String... args) {
+        return cli(Map.of(), args);
+    }
+
+    /** As {@link #cli(String...)}, with {@code overrides} (Spark property → value) replacing or adding settings. */
+    Cli.Result cli(Map<String, String> overrides, String... args) {
+        Map<String, String> props = new LinkedHashMap<>(sparkConf());
+        props.putAll(overrides);
+        props.forEach(System::setProperty);
+        try {
+            return Cli.run(args);
+        } finally {
+            props.keySet().forEach(System::clearProperty);
+        }
+    }
+
     /** Stops the server and deletes its temporary directory (storage and logs). */
     @Override
     public void close() {

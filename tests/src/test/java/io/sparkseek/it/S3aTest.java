@@ -86,17 +86,6 @@ class S3aTest {
         return args.toArray(String[]::new);
     }
 
-    /** Runs the CLI in-process with the server's settings as spark.hadoop.* system properties, then removes them. */
-    private static Cli.Result withS3(String... args) {
-        Map<String, String> props = s3.sparkConf();
-        props.forEach(System::setProperty);
-        try {
-            return Cli.run(args);
-        } finally {
-            props.keySet().forEach(System::clearProperty);
-        }
-    }
-
     @Test
     void hadoopFileSystemCreatesReadsListsRenamesAndDeletesOnS3a() throws Exception {
         Configuration conf = s3.hadoopConf();
@@ -151,7 +140,7 @@ class S3aTest {
     void prepReadsS3aInputsAndWritesS3aDataDirsWithTheBytesOfALocalRun() throws Exception {
         Manifest local = manifest(localData);
         java.nio.file.Path fromS3 = tmp.resolve("from-s3a");
-        Cli.Result r = withS3(prepArgs(s3.uri("corpus/*.jsonl"), fromS3.toString()));
+        Cli.Result r = s3.cli(prepArgs(s3.uri("corpus/*.jsonl"), fromS3.toString()));
         assertThat(r.exit()).as(r.describe()).isZero();
         assertThat(r.out()).contains("prep: S3A settings").contains("fs.s3a.endpoint").contains(s3.endpoint())
                 .contains("fs.s3a.secret.key").contains(Redaction.REDACTED).doesNotContain(s3.secretKey());
@@ -166,7 +155,7 @@ class S3aTest {
 
         // --output on s3a: shards, tokenizer and manifest written through S3A, then checked by their sha256
         String outUri = s3.uri("prepared/brown");
-        Cli.Result w = withS3(prepArgs(s3.uri("corpus/*.jsonl"), outUri));
+        Cli.Result w = s3.cli(prepArgs(s3.uri("corpus/*.jsonl"), outUri));
         assertThat(w.exit()).as(w.describe()).isZero();
         assertThat(w.out()).contains("manifest committed: " + outUri + "/manifest.json");
         try (FileSystem fs = new Path(outUri).getFileSystem(s3.hadoopConf())) {
@@ -176,7 +165,7 @@ class S3aTest {
             assertThat(fs.exists(new Path(outUri, "_tmp"))).isFalse();
             assertThat(fs.exists(new Path(outUri, "_prep.lock"))).isFalse();
         }
-        Cli.Result again = withS3(prepArgs(s3.uri("corpus/*.jsonl"), outUri));
+        Cli.Result again = s3.cli(prepArgs(s3.uri("corpus/*.jsonl"), outUri));
         assertThat(again.exit()).as(again.describe()).isZero();
         assertThat(again.out()).contains("prep: unchanged");
     }
@@ -220,11 +209,11 @@ class S3aTest {
             DataDir.verify(fs, new Path(data));
         }
         String run = s3.uri("runs/split");
-        Cli.Result b1 = withS3(trainArgs(data, run, "--until-stage", "2"));
+        Cli.Result b1 = s3.cli(trainArgs(data, run, "--until-stage", "2"));
         assertThat(b1.exit()).as(b1.describe()).isZero();
         assertThat(b1.out()).contains("train: S3A settings").contains("stage 2/4").doesNotContain("stage 3/4")
                 .doesNotContain(s3.secretKey());
-        Cli.Result b2 = withS3(trainArgs(data, run, "--resume"));
+        Cli.Result b2 = s3.cli(trainArgs(data, run, "--resume"));
         assertThat(b2.exit()).as(b2.describe()).isZero();
         assertThat(b2.out()).contains("resumed from " + run + "/checkpoints/step-0000002 at stage 2")
                 .contains("stage 4/4").doesNotContain(s3.secretKey());
