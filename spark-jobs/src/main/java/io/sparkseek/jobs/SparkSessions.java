@@ -32,6 +32,12 @@ public final class SparkSessions {
         return b.getOrCreate();
     }
 
+    /** "Spark 4.2.0, master spark://..., application app-..." for the start of a job's output. */
+    public static String describe(SparkSession spark) {
+        return "Spark " + spark.version() + ", master " + spark.sparkContext().master() + ", application "
+                + spark.sparkContext().applicationId();
+    }
+
     /**
      * For the start-up printout when any of {@code uris} is {@code s3a://}: the job's Hadoop {@code fs.s3a.*}
      * settings that differ from Hadoop's defaults (from {@code spark.hadoop.fs.s3a.*}, a core-site.xml, or the

@@ -46,36 +46,39 @@ final class LocalCluster implements AutoCloseable {
         return master;
     }
 
-    /** The environment under which scripts/sparkseek submits to this cluster. */
-    Map<String, String> submitEnv() {
+    /**
+     * The environment under which scripts/sparkseek submits to this cluster; {@code submitOpts} are further
+     * spark-submit options (no spaces inside one), e.g. {@code --conf spark.hadoop.fs.s3a.endpoint=...}.
+     */
+    Map<String, String> submitEnv(List<String> submitOpts) {
         return Map.of("SPARK_HOME", sparkHome.toString(), "SPARKSEEK_NO_BUILD", "1", "SPARK_LOCAL_IP", "127.0.0.1",
                 "SPARKSEEK_SUBMIT_OPTS", "--master " + master + " --conf spark.driver.host=127.0.0.1"
-                        + " --conf spark.executor.memory=" + EXECUTOR_MEMORY + " --conf spark.executor.cores=1");
+                        + " --conf spark.executor.memory=" + EXECUTOR_MEMORY + " --conf spark.executor.cores=1 "
+                        + String.join(" ", submitOpts));
     }
 
     /** Starts {@code scripts/sparkseek args} against the cluster; its stdout and stderr go to {@code log}. */
     Process submitAsync(Path log, String... args) throws IOException {
-        return submitAsync(log, Map.of(), args);
+        return submitAsync(log, List.of(), args);
     }
 
-    Process submitAsync(Path log, Map<String, String> extraEnv, String... args) throws IOException {
+    Process submitAsync(Path log, List<String> submitOpts, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add("scripts/sparkseek");
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(Cli.repoRoot().toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
-        pb.environment().putAll(submitEnv());
-        pb.environment().putAll(extraEnv);
+        pb.environment().putAll(submitEnv(submitOpts));
         return pb.start();
     }
 
-    /** Runs a submission to the end (at most {@code timeoutS} seconds); exit code and the whole log. */
+    /** Runs a submission to the end (at most 10 minutes); exit code and the whole log (as out and err). */
     Cli.Result submit(Path log, String... args) throws Exception {
-        return submit(log, Map.of(), args);
+        return submit(log, List.of(), args);
     }
 
-    Cli.Result submit(Path log, Map<String, String> extraEnv, String... args) throws Exception {
-        Process p = submitAsync(log, extraEnv, args);
+    Cli.Result submit(Path log, List<String> submitOpts, String... args) throws Exception {
+        Process p = submitAsync(log, submitOpts, args);
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException("submission did not finish in 10 minutes; log " + log);

@@ -104,6 +104,7 @@ public final class PrepCommand implements Callable<Integer> {
         PrepOptions options = options();
         SparkSession spark = SparkSessions.getOrCreate("sparkseek prep");
         try {
+            System.out.println("prep: " + SparkSessions.describe(spark));
             List<String> uris = new ArrayList<>(options.inputs());
             uris.add(options.output());
             String s3a = SparkSessions.s3aSettings(spark, uris);

@@ -3,6 +3,7 @@ package io.sparkseek.jobs.run;
 import io.sparkseek.data.shard.BatchPlan;
 import io.sparkseek.data.shard.Manifest;
 import io.sparkseek.data.shard.TokenDataset;
+import io.sparkseek.jobs.SparkSessions;
 import io.sparkseek.jobs.checkpoint.CheckpointStore;
 import io.sparkseek.jobs.config.Redaction;
 import io.sparkseek.jobs.config.RunConfig;
@@ -98,7 +99,7 @@ public final class TrainJob {
                             + "%d steps per stage, stages %d..%d", trainRows, data.rows(Manifest.VAL), m.seqLen() + 1,
                     run.mode().name().toLowerCase(), run.replicas(), run.replicaBatch(), run.stepsPerStage(), first + 1,
                     run.stages()));
-            log.accept("train: Spark " + sc.version() + ", master " + sc.master() + ", application " + sc.sc().applicationId());
+            log.accept("train: " + SparkSessions.describe(spark));
             StageMetrics last = null;
             long stop = o.untilStage() > 0 ? Math.min(o.untilStage(), run.stages()) : run.stages();
             for (long s = first; s < stop; s++) {
