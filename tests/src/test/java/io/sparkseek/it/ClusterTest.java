@@ -204,6 +204,7 @@ class ClusterTest {
             List<String> errors = out.lines().filter(l -> l.startsWith("sparkseek train: ")).toList();
             assertThat(errors).as(out).hasSize(1);
             assertThat(errors.get(0)).contains(s3Run);
+            System.out.println("cluster, S3 down while checkpointing: " + errors.get(0));
         } finally {
             s3.restart();
         }
