@@ -98,6 +98,30 @@ final class Cli {
         return String.join("\n\n", out);
     }
 
+    /** The word-paragraph corpus and its data dir, as {@link #prepWords} makes them. */
+    record Words(Path corpus, Path data) {
+    }
+
+    /**
+     * Writes {@link #wordParagraphs} to {@code dir/in/a.txt} and preps it in-process into {@code dir/data}
+     * (paragraphs, a trained 300-token BPE, {@code seqLen}, exact dedup, 10% val); the small data dir most
+     * integration tests train on.
+     */
+    static Words prepWords(Path dir, long seed, int docs, int wordsPerDoc, boolean pairs, int seqLen)
+            throws IOException {
+        Path in = Files.createDirectories(dir.resolve("in"));
+        Path corpus = in.resolve("a.txt");
+        Files.writeString(corpus, wordParagraphs(seed, docs, wordsPerDoc, pairs));
+        Path data = dir.resolve("data");
+        Result r = run("prep", "--input", in.toString(), "--output", data.toString(), "--text-split", "paragraph",
+                "--vocab-size", "300", "--seq-len", Integer.toString(seqLen), "--dedup", "exact", "--val-fraction",
+                "0.1");
+        if (r.exit() != 0) {
+            throw new IllegalStateException("prep of the word corpus failed:\n" + r.describe());
+        }
+        return new Words(corpus, data);
+    }
+
     /**
      * The repository root: system property {@code sparkseek.root} (set by Surefire), else the first directory
      * at or above the working directory that holds {@code tests/reference}.

@@ -41,13 +41,9 @@ class ClusterTest {
 
     @BeforeAll
     static void startClusterAndTrainTheReferenceLocally() throws Exception {
-        Path in = Files.createDirectories(tmp.resolve("in"));
-        corpus = in.resolve("a.txt");
-        Files.writeString(corpus, Cli.wordParagraphs(5, 120, 80, false));
-        data = tmp.resolve("data");
-        Cli.Result p = Cli.run("prep", "--input", in.toString(), "--output", data.toString(), "--text-split",
-                "paragraph", "--vocab-size", "300", "--seq-len", "16", "--dedup", "exact", "--val-fraction", "0.1");
-        assertThat(p.exit()).as(p.describe()).isZero();
+        Cli.Words words = Cli.prepWords(tmp, 5, 120, 80, false, 16);
+        corpus = words.corpus();
+        data = words.data();
         Path local = tmp.resolve("local");
         Cli.Result r = Cli.run(trainArgs(local).toArray(String[]::new));
         assertThat(r.exit()).as(r.describe()).isZero();

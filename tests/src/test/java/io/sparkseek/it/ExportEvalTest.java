@@ -34,12 +34,7 @@ class ExportEvalTest {
 
     @BeforeAll
     static void trainATinyModel() throws Exception {
-        Path in = Files.createDirectories(tmp.resolve("in"));
-        Files.writeString(in.resolve("a.txt"), Cli.wordParagraphs(9, 150, 60, true));
-        data = tmp.resolve("data");
-        Cli.Result p = Cli.run("prep", "--input", in.toString(), "--output", data.toString(), "--text-split",
-                "paragraph", "--vocab-size", "300", "--seq-len", "32", "--dedup", "exact", "--val-fraction", "0.1");
-        assertThat(p.exit()).as(p.describe()).isZero();
+        data = Cli.prepWords(tmp, 9, 150, 60, true, 32).data();
         run = tmp.resolve("run");
         Cli.Result t = Cli.run("train", "--data", data.toString(), "--model", Cli.repoRoot().resolve(
                         "conf/models/tiny.json").toString(), "--out", run.toString(), "--stages", "40",

@@ -38,12 +38,9 @@ class TrainJobTest {
 
     @BeforeAll
     static void prepare() throws Exception {
-        Path in = Files.createDirectories(tmp.resolve("in"));
-        Files.writeString(in.resolve("a.txt"), Cli.wordParagraphs(5, 120, 80, false));
-        data = tmp.resolve("data");
-        Cli.Result r = Cli.run("prep", "--input", in.toString(), "--output", data.toString(), "--text-split",
-                "paragraph", "--vocab-size", "300", "--seq-len", "16", "--dedup", "exact", "--val-fraction", "0.1");
-        assertThat(r.exit()).as(r.describe()).isZero();
+        Cli.Words words = Cli.prepWords(tmp, 5, 120, 80, false, 16);
+        data = words.data();
+        Path in = words.corpus().getParent();
         bigVocab = tmp.resolve("big");
         // DeepSeek-V3's own tokenizer (128k tokens, from tests/hf-tokenizers): far more than tiny's vocab_size 512
         Path deepseek = root().resolve(
