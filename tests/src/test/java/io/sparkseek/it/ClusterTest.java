@@ -199,7 +199,8 @@ class ClusterTest {
             assertThat(out).doesNotContain("stage 8/8");
             List<String> errors = out.lines().filter(l -> l.startsWith("sparkseek train: ")).toList();
             assertThat(errors).as(out).hasSize(1);
-            assertThat(errors.get(0)).contains(s3Run);
+            assertThat(errors.get(0)).contains("checkpoint after stage 4 to " + s3Run + "/checkpoints failed: ")
+                    .contains("the checkpoint of stage 2 is intact: fix the store, then run again with --resume");
             System.out.println("cluster, S3 down while checkpointing: " + errors.get(0));
         } finally {
             s3.restart();

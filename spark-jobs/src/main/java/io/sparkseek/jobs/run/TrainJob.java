@@ -102,6 +102,7 @@ public final class TrainJob {
             log.accept("train: " + SparkSessions.describe(spark));
             StageMetrics last = null;
             long stop = o.untilStage() > 0 ? Math.min(o.untilStage(), run.stages()) : run.stages();
+            long lastSaved = first;   // the stage of the newest committed checkpoint (0: none yet)
             for (long s = first; s < stop; s++) {
                 StageResult r;
                 try (StageProgress ignored = new StageProgress(sc, "sparkseek-stage-" + (s + 1), "stage " + (s + 1)
@@ -120,7 +121,12 @@ public final class TrainJob {
                 long ckptNanos = 0;
                 if (end || (run.checkpointEvery() > 0 && stageNo % run.checkpointEvery() == 0)) {
                     long t0 = System.nanoTime();
-                    save(store, runner, run, m, o, tokenizer, stageNo);
+                    try {
+                        save(store, runner, run, m, o, tokenizer, stageNo);
+                    } catch (IOException e) {
+                        throw checkpointFailed(store, stageNo, lastSaved, e);
+                    }
+                    lastSaved = stageNo;
                     ckptNanos = System.nanoTime() - t0;
                 }
                 last = metricsOf(r, stageNo, run, runner, val, evalNanos, ckptNanos);
@@ -200,6 +206,20 @@ public final class TrainJob {
         runner.resumeAt(stage, inner);
         log.accept("train: resumed from " + dir + " at stage " + stage);
         return stage;
+    }
+
+    /**
+     * A checkpoint that could not be written: what failed (the store's first line), and that the run can continue
+     * from the last committed checkpoint ({@code lastSaved}, 0: none), which a failed save never touches: the
+     * new checkpoint becomes {@code latest} only after its {@code _COMMITTED}.
+     */
+    private static IOException checkpointFailed(CheckpointStore store, long stage, long lastSaved, IOException e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int nl = m.indexOf('\n');
+        String last = lastSaved > 0 ? "the checkpoint of stage " + lastSaved + " is intact"
+                : "no checkpoint had been committed yet";
+        return new IOException("checkpoint after stage " + stage + " to " + store.root() + " failed: "
+                + (nl < 0 ? m : m.substring(0, nl)) + "; " + last + ": fix the store, then run again with --resume", e);
     }
 
     private static void save(CheckpointStore store, StageRunner runner, RunConfig run, Manifest m, Options o,
