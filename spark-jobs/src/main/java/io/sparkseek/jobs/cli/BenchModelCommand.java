@@ -3,6 +3,7 @@ package io.sparkseek.jobs.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.model.config.ModelConfig;
 import io.sparkseek.model.config.PrecisionPolicy;
+import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.optim.AdamW;
@@ -14,9 +15,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -25,7 +28,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code bench-model}: forward + backward + AdamW steps on synthetic tokens after a warm-up; tokens/s is
- * measured over the timed steps only.
+ * measured over the timed steps only. With {@code --init DIR} and {@code --tokens FILE} it trains a given model on
+ * given rows (step s on rows s·batch … (s+1)·batch − 1), which is how {@code scripts/bench-vs-torch} makes this
+ * trainer and {@code bench/torch_train.py} train the same model on the same batches.
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
         description = "Measure training throughput (forward + backward + AdamW) on synthetic tokens.")
@@ -54,6 +59,21 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--bf16-moments", description = "AdamW moments in BF16 (always with --precision fp8)")
     boolean bf16Moments;
 
+    @Option(names = "--init", description = "HF model dir (config.json + model.safetensors, e.g. from init) to "
+            + "start from instead of a seed-1 random init; its config.json must match --model")
+    Path init;
+
+    @Option(names = "--tokens", description = "token file (rows of seq-len + 1 little-endian int32, e.g. from "
+            + "tokens) to train on instead of random tokens; needs (warmup + steps) x batch rows")
+    Path tokens;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "constant learning rate (default ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--gamma", defaultValue = "1e-3",
+            description = "routing-bias update speed γ (default ${DEFAULT-VALUE}; 0 keeps the bias fixed)")
+    float gamma;
+
     @Option(names = "--json", description = "print one JSON object on stdout and nothing else")
     boolean json;
 
@@ -68,6 +88,16 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps, --seq-len and --batch must be >= 1 and --warmup >= 0");
         }
         ModelConfig cfg = ModelConfig.read(model);
+        if (init != null && !ModelConfig.read(init.resolve(HfModelDir.CONFIG)).equals(cfg)) {
+            throw new IllegalArgumentException("--init " + init + ": its " + HfModelDir.CONFIG + " differs from --model "
+                    + model + "; pass the same config to both (or --model " + init.resolve(HfModelDir.CONFIG) + ")");
+        }
+        int[] fileRows = null;
+        if (tokens != null) {
+            fileRows = TokenFile.read(tokens, seqLen);
+            TokenFile.checkVocab(tokens, fileRows, seqLen, cfg.vocabSize());
+            TokenFile.batch(tokens, fileRows, seqLen, warmup + steps - 1, batch);   // fails now if too short
+        }
         PrecisionPolicy policy = precision.policy();
         LocalTrainer trainer = trainer(cfg, policy);
         DeepSeekModel m = trainer.model();
@@ -77,13 +107,14 @@ public final class BenchModelCommand implements Callable<Integer> {
         SyntheticTokens data = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
         double[] stepSeconds = new double[steps];
         double[] otherSeconds = new double[steps];
-        double lastLoss = 0;
+        double[] losses = new double[warmup + steps];
         try (ComputePool pool = new ComputePool(threads)) {
             for (int s = 0; s < warmup + steps; s++) {
-                int[] rows = data.batch(s, batch, seqLen);
+                int[] rows = fileRows == null ? data.batch(s, batch, seqLen)
+                        : TokenFile.batch(tokens, fileRows, seqLen, s, batch);
                 LocalTrainer.StepResult r = trainer.step(pool, rows, batch, seqLen);
                 LocalTrainer.StepResult o = other == null ? null : other.step(pool, rows, batch, seqLen);
-                lastLoss = r.loss();
+                losses[s] = r.loss();
                 if (s >= warmup) {
                     stepSeconds[s - warmup] = r.nanos() / 1e9;
                     otherSeconds[s - warmup] = o == null ? 0 : o.nanos() / 1e9;
@@ -115,7 +146,11 @@ public final class BenchModelCommand implements Callable<Integer> {
         out.put("tokens_per_s", tokensPerStep * steps / total);
         out.put("median_step_s", median);
         out.put("median_tokens_per_s", tokensPerStep / median);
-        out.put("final_loss", lastLoss);
+        out.put("final_loss", losses[losses.length - 1]);
+        out.put("losses", losses);
+        out.put("gamma", gamma);
+        out.put("lr", lr);
+        out.put("peak_rss_bytes", peakRss());
         out.put("parameters", paramCount);
         out.put("peak_heap_bytes", peakHeap());
         if (other != null) {
@@ -144,16 +179,37 @@ public final class BenchModelCommand implements Callable<Integer> {
                             + " peak heap %.0f MiB%n", model, policy.describe(), threads, seqLen, batch,
                     tokensPerStep * steps / total,
                     median, paramCount, peakHeap() / 1048576.0);
+            System.out.printf("peak RSS %.0f MiB%n", peakRss() / 1048576.0);
         }
         return 0;
     }
 
-    private LocalTrainer trainer(ModelConfig cfg, PrecisionPolicy policy) {
-        DeepSeekModel m = new DeepSeekModel(cfg, 0f, policy);
-        m.initialize(1);
+    private LocalTrainer trainer(ModelConfig cfg, PrecisionPolicy policy) throws IOException {
+        DeepSeekModel m;
+        if (init != null) {
+            m = HfModelDir.load(init, 0f, policy);
+        } else {
+            m = new DeepSeekModel(cfg, 0f, policy);
+            m.initialize(1);
+        }
         AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments || policy.bf16Moments()));
-        return new LocalTrainer(m, opt, new LrSchedule(1e-3, 1e-4, 0, warmup + steps, false),
-                LocalTrainer.Settings.DEFAULT);
+        return new LocalTrainer(m, opt, new LrSchedule(lr, lr, 0, warmup + steps, false),
+                new LocalTrainer.Settings(1.0, gamma));
+    }
+
+    /** Peak resident set of this process (VmHWM in /proc/self/status), or -1 where there is none (not Linux). */
+    static long peakRss() {
+        Path status = Path.of("/proc/self/status");
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private static long peakHeap() {
