@@ -1,6 +1,10 @@
 package io.sparkseek.jobs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkseek.data.shard.BatchPlan;
+import io.sparkseek.data.shard.TokenDataset;
+import io.sparkseek.jobs.HadoopConfs;
+import io.sparkseek.jobs.metrics.FidelityReport;
 import io.sparkseek.model.config.ModelConfig;
 import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.io.HfModelDir;
@@ -67,8 +71,44 @@ public final class BenchModelCommand implements Callable<Integer> {
             + "tokens) to train on instead of random tokens; needs (warmup + steps) x batch rows")
     Path tokens;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "constant learning rate (default ${DEFAULT-VALUE})")
+    @Option(names = "--data", description = "prepared data dir (from prep) to train on: its train rows in the order of "
+            + "the training job's batch plan (BatchPlan, --data-seed, one replica)")
+    String data;
+
+    @Option(names = "--data-seed", defaultValue = "1",
+            description = "batch-plan seed for --data (default ${DEFAULT-VALUE})")
+    long dataSeed;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "peak learning rate (default ${DEFAULT-VALUE})")
     double lr;
+
+    @Option(names = "--cosine", description = "linear warm-up over --lr-warmup steps, then cosine to --min-lr at the "
+            + "last step (default: constant --lr)")
+    boolean cosine;
+
+    @Option(names = "--lr-warmup", defaultValue = "0",
+            description = "with --cosine: warm-up steps (default ${DEFAULT-VALUE})")
+    long lrWarmup;
+
+    @Option(names = "--min-lr", defaultValue = "1e-4",
+            description = "with --cosine: final lr (default ${DEFAULT-VALUE})")
+    double minLr;
+
+    @Option(names = "--fidelity-out", description = "with --versus: write the loss gap of this precision against the "
+            + "--versus one (fidelity.jsonl, summary.json, loss.png, relative_error.png) into this directory")
+    Path fidelityOut;
+
+    @Option(names = "--fidelity-window", defaultValue = "20",
+            description = "moving-average steps of the relative loss error (default ${DEFAULT-VALUE})")
+    int fidelityWindow;
+
+    @Option(names = "--fidelity-skip", defaultValue = "50",
+            description = "warm-up steps left out of the fidelity summary (default ${DEFAULT-VALUE})")
+    int fidelitySkip;
+
+    @Option(names = "--fidelity-bound", defaultValue = "0.0025",
+            description = "bound on the moving-average relative error (default ${DEFAULT-VALUE}: DeepSeek-V3's 0.25%)")
+    double fidelityBound;
 
     @Option(names = "--gamma", defaultValue = "1e-3",
             description = "routing-bias update speed γ (default ${DEFAULT-VALUE}; 0 keeps the bias fixed)")
@@ -89,8 +129,30 @@ public final class BenchModelCommand implements Callable<Integer> {
         }
         ModelConfig cfg = ModelConfig.read(model);
         if (init != null && !ModelConfig.read(init.resolve(HfModelDir.CONFIG)).equals(cfg)) {
-            throw new IllegalArgumentException("--init " + init + ": its " + HfModelDir.CONFIG + " differs from --model "
-                    + model + "; pass the same config to both (or --model " + init.resolve(HfModelDir.CONFIG) + ")");
+            throw new IllegalArgumentException("--init " + init + ": its " + HfModelDir.CONFIG + " differs from "
+                    + "--model " + model + "; pass the same config to both (or --model "
+                    + init.resolve(HfModelDir.CONFIG) + ")");
+        }
+        if (tokens != null && data != null) {
+            throw new IllegalArgumentException("--tokens " + tokens + " and --data " + data + ": give one of them");
+        }
+        if (fidelityOut != null && versus == null) {
+            throw new IllegalArgumentException("--fidelity-out " + fidelityOut + " compares two runs: add --versus "
+                    + "fp32 (the reference) to --precision fp8 (the run under test)");
+        }
+        TokenDataset dataset = null;
+        BatchPlan plan = null;
+        if (data != null) {
+            dataset = TokenDataset.open(data, HadoopConfs.fromSparkConf(), 0);
+            if (dataset.seqLen() != seqLen) {
+                throw new IllegalArgumentException("--data " + data + " has sequences of " + dataset.seqLen()
+                        + " tokens; pass --seq-len " + dataset.seqLen());
+            }
+            if (dataset.vocabSize() > cfg.vocabSize()) {
+                throw new IllegalArgumentException("--data " + data + " was tokenized with " + dataset.vocabSize()
+                        + " tokens but the model's vocab_size is " + cfg.vocabSize());
+            }
+            plan = BatchPlan.of(dataSeed, dataset.rows("train"), batch, 1);
         }
         int[] fileRows = null;
         if (tokens != null) {
@@ -104,24 +166,28 @@ public final class BenchModelCommand implements Callable<Integer> {
         PrecisionPolicy otherPolicy = versus == null ? null
                 : precision.withPrecision(versus).policy();
         LocalTrainer other = otherPolicy == null ? null : trainer(cfg, otherPolicy);
-        SyntheticTokens data = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
+        SyntheticTokens synthetic = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
         double[] stepSeconds = new double[steps];
         double[] otherSeconds = new double[steps];
         double[] losses = new double[warmup + steps];
+        double[] otherLosses = new double[warmup + steps];
         try (ComputePool pool = new ComputePool(threads)) {
             for (int s = 0; s < warmup + steps; s++) {
-                int[] rows = fileRows == null ? data.batch(s, batch, seqLen)
-                        : TokenFile.batch(tokens, fileRows, seqLen, s, batch);
+                int[] rows = fileRows != null ? TokenFile.batch(tokens, fileRows, seqLen, s, batch)
+                        : dataset != null ? dataset.readRows("train", plan.rows(s))
+                        : synthetic.batch(s, batch, seqLen);
                 LocalTrainer.StepResult r = trainer.step(pool, rows, batch, seqLen);
                 LocalTrainer.StepResult o = other == null ? null : other.step(pool, rows, batch, seqLen);
                 losses[s] = r.loss();
+                otherLosses[s] = o == null ? Double.NaN : o.loss();
                 if (s >= warmup) {
                     stepSeconds[s - warmup] = r.nanos() / 1e9;
                     otherSeconds[s - warmup] = o == null ? 0 : o.nanos() / 1e9;
                 }
                 if (!json && o != null) {
-                    System.out.printf("step %d%s  %s %.2f s, %s %.2f s%n", s, s < warmup ? " (warm-up)" : "",
-                            otherPolicy.describe(), o.nanos() / 1e9, policy.describe(), r.nanos() / 1e9);
+                    System.out.printf("step %d%s  %s %.2f s loss %.4f, %s %.2f s loss %.4f%n", s,
+                            s < warmup ? " (warm-up)" : "", otherPolicy.describe(), o.nanos() / 1e9, o.loss(),
+                            policy.describe(), r.nanos() / 1e9, r.loss());
                     continue;
                 }
                 if (!json) {
@@ -165,11 +231,27 @@ public final class BenchModelCommand implements Callable<Integer> {
             vs.put("precision", otherPolicy.describe());
             vs.put("median_tokens_per_s", tokensPerStep / os[steps / 2]);
             vs.put("median_step_time_ratio", ratio[steps / 2]);
+            vs.put("losses", otherLosses);
             out.put("versus", vs);
             if (!json) {
                 System.out.printf("%s vs %s, same JVM, steps in turn: median step %.3f s vs %.3f s; median per-pair "
                                 + "tokens/s ratio %s/%s = %.3f%n", policy.describe(), otherPolicy.describe(), median,
                         os[steps / 2], policy.describe(), otherPolicy.describe(), ratio[steps / 2]);
+            }
+        }
+        if (fidelityOut != null) {
+            long[] stepNo = new long[losses.length];
+            for (int i = 0; i < stepNo.length; i++) {
+                stepNo[i] = i + 1;
+            }
+            FidelityReport report = new FidelityReport(stepNo, otherLosses, losses, fidelityWindow, fidelitySkip);
+            String ref = versus;
+            String test = precision.precision;
+            report.write(fidelityOut, ref, test, fidelityBound);
+            out.put("fidelity", report.summary(fidelityBound));
+            if (!json) {
+                System.out.printf("fidelity %s vs %s -> %s: %s%n", test, ref, fidelityOut,
+                        report.summary(fidelityBound));
             }
         }
         if (json) {
@@ -193,7 +275,9 @@ public final class BenchModelCommand implements Callable<Integer> {
             m.initialize(1);
         }
         AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments || policy.bf16Moments()));
-        return new LocalTrainer(m, opt, new LrSchedule(lr, lr, 0, warmup + steps, false),
+        LrSchedule schedule = cosine ? new LrSchedule(lr, minLr, lrWarmup, warmup + steps, true)
+                : new LrSchedule(lr, lr, 0, warmup + steps, false);
+        return new LocalTrainer(m, opt, schedule,
                 new LocalTrainer.Settings(1.0, gamma));
     }
 
