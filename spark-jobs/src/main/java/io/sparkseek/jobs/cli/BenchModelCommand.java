@@ -143,7 +143,7 @@ public final class BenchModelCommand implements Callable<Integer> {
         TokenDataset dataset = null;
         BatchPlan plan = null;
         if (data != null) {
-            dataset = TokenDataset.open(data, HadoopConfs.fromSparkConf(), 0);
+            dataset = TokenDataset.open(data, HadoopConfs.fromSparkConf());   // cached: a shard is read once
             if (dataset.seqLen() != seqLen) {
                 throw new IllegalArgumentException("--data " + data + " has sequences of " + dataset.seqLen()
                         + " tokens; pass --seq-len " + dataset.seqLen());
