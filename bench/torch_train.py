@@ -1,17 +1,30 @@
 """A plain, idiomatic eager PyTorch baseline of the same DeepSeek-V3-style model, for speed comparison only.
 
-Trains forward + backward + AdamW on random tokens, as `scripts/bench-model` does, and prints tokens/s.
-Numerics follow spec §2-§4 (MLA with q LoRA, interleaved RoPE, sigmoid group-limited routing with bias,
-shared expert, SwiGLU); correctness is checked elsewhere (tests/reference). Issue 8 grows this into
-scripts/bench-vs-torch with identical initial weights.
+Trains forward + backward + global-norm clipping + AdamW and prints tokens/s over the timed steps. Numerics follow
+spec §2-§4 (MLA with q LoRA, interleaved RoPE, sigmoid group-limited routing with bias, shared expert, SwiGLU);
+correctness is checked elsewhere (tests/reference). The routing bias is a buffer that is never updated here
+(γ = 0; scripts/bench-vs-torch runs our trainer with --gamma 0 to match), and there is no balance loss (α = 0).
+
+With --init DIR (an HF dir written by `scripts/sparkseek init`, loaded with tests/reference's safetensors reader)
+and --tokens FILE (raw little-endian int32 rows of seq-len + 1 tokens; step s trains on rows s*batch ..
+(s+1)*batch - 1), it trains exactly the model and the batches `scripts/sparkseek bench-model --init DIR --tokens
+FILE` does: scripts/bench-vs-torch runs the two side by side. Without them: random init and random tokens.
+
+AdamW as our optimizer (io.sparkseek.model.optim.AdamW): β 0.9/0.95, ε 1e-8, weight decay 0.1 on matrices only
+(every Linear, the embedding, lm_head, the router gate; never the norm weights), constant learning rate, and the
+global gradient norm clipped to 1.0.
 
 Usage: /usr/bin/python3 bench/torch_train.py --model conf/models/small.json --threads 1 [--steps 6 --warmup 2]
+       /usr/bin/python3 bench/torch_train.py --init DIR --tokens FILE --threads 1 --steps 10 --warmup 2
 (for 2 threads set OMP_WAIT_POLICY=PASSIVE, see INFRA.md)
 """
-import argparse, json, math, time
+import argparse, json, math, os, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from deepseek_v3_ref import read_model_weights, read_tokens  # noqa: E402  (one safetensors reader for both)
 
 
 class RMSNorm(nn.Module):
@@ -71,23 +84,31 @@ class MLP(nn.Module):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
 
 
+class Gate(nn.Module):
+    """Router weight [E, H] and the selection-only bias buffer (HF names: mlp.gate.weight, mlp.gate.e_score_correction_bias)."""
+
+    def __init__(self, H, E):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(E, H))
+        self.register_buffer("e_score_correction_bias", torch.zeros(E))
+
+
 class MoE(nn.Module):
     def __init__(self, c):
         super().__init__()
         H, E = c["hidden_size"], c["n_routed_experts"]
         self.E, self.K, self.G, self.Gk = E, c["num_experts_per_tok"], c["n_group"], c["topk_group"]
         self.rsf = c["routed_scaling_factor"]
-        self.gate = nn.Linear(H, E, bias=False)
-        self.register_buffer("e_score_correction_bias", torch.zeros(E))
+        self.gate = Gate(H, E)
         self.experts = nn.ModuleList(MLP(H, c["moe_intermediate_size"]) for _ in range(E))
         self.shared_experts = MLP(H, c["moe_intermediate_size"] * c["n_shared_experts"])
 
     def forward(self, x):
         shape = x.shape
         x = x.view(-1, shape[-1])
-        s = torch.sigmoid(self.gate(x))
+        s = torch.sigmoid(F.linear(x, self.gate.weight))
         with torch.no_grad():
-            c = s + self.e_score_correction_bias
+            c = s + self.gate.e_score_correction_bias
             g = c.view(-1, self.G, self.E // self.G).topk(2, dim=-1).values.sum(-1)
             keep = torch.zeros_like(g).scatter_(1, g.topk(self.Gk, dim=-1).indices, 1.0)
             keep = keep.repeat_interleave(self.E // self.G, dim=1)
@@ -137,26 +158,70 @@ class Model(nn.Module):
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
 
+def load_init(m, init_dir):
+    """Loads an HF-named state (model.safetensors of `sparkseek init`) into this module's names (no "model." prefix)."""
+    state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in read_model_weights(init_dir).items()}
+    own = m.state_dict()
+    missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+    if missing or extra:
+        raise SystemExit(f"--init {init_dir}: tensors do not match the model of its config.json: missing {missing[:5]},"
+                         f" unexpected {extra[:5]}; was it written by `scripts/sparkseek init` for this config?")
+    for k, v in state.items():
+        if v.shape != own[k].shape:
+            raise SystemExit(f"--init {init_dir}: {k} has shape {tuple(v.shape)}, the model expects {tuple(own[k].shape)}")
+    m.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+
+
+def peak_rss_bytes():
+    """VmHWM of this process (peak resident set), from /proc/self/status."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return -1
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", help="HF config.json (not needed with --init, which has its own)")
+    ap.add_argument("--init", help="HF model dir (config.json + model.safetensors) to start from")
+    ap.add_argument("--tokens", help="raw LE int32 rows of seq-len + 1 tokens; default: random tokens")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=6, help="timed steps")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed steps first (they train too)")
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=1e-3, help="constant learning rate")
     a = ap.parse_args()
+    if (a.model is None) == (a.init is None):
+        raise SystemExit("give exactly one of --model CONFIG.json (random init) or --init HF_DIR")
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    c = json.load(open(a.model))
+    c = json.load(open(a.model if a.model else os.path.join(a.init, "config.json")))
     m = Model(c)
-    for p in m.parameters():
-        if p.dim() >= 2:
-            nn.init.normal_(p, std=c["initializer_range"])
-    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
-    times = []
-    for s in range(a.warmup + a.steps):
-        rows = torch.randint(0, c["vocab_size"], (a.batch, a.seq_len + 1))
+    if a.init:
+        load_init(m, a.init)
+    else:
+        for p in m.parameters():
+            if p.dim() >= 2:
+                nn.init.normal_(p, std=c["initializer_range"])
+    total = a.warmup + a.steps
+    if a.tokens:
+        inputs, targets = read_tokens(a.tokens, a.seq_len, c["vocab_size"])
+        data = torch.cat([inputs, targets[:, -1:]], dim=1)
+        if data.shape[0] < total * a.batch:
+            raise SystemExit(f"--tokens {a.tokens}: {data.shape[0]} rows, {total} steps x batch {a.batch} need "
+                             f"{total * a.batch}; write more rows or train fewer steps")
+    decay = [p for p in m.parameters() if p.dim() >= 2]
+    no_decay = [p for p in m.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+    times, losses = [], []
+    for s in range(total):
+        if a.tokens:
+            rows = data[s * a.batch:(s + 1) * a.batch]
+        else:
+            rows = torch.randint(0, c["vocab_size"], (a.batch, a.seq_len + 1))
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = m(rows)
@@ -165,10 +230,12 @@ def main():
         opt.step()
         if s >= a.warmup:
             times.append(time.perf_counter() - t0)
+        losses.append(loss.item())
     tok = a.batch * a.seq_len
     print(json.dumps({"impl": "pytorch-" + torch.__version__, "threads": a.threads,
                       "tokens_per_s": tok * len(times) / sum(times), "median_step_s": sorted(times)[len(times) // 2],
-                      "final_loss": loss.item()}))
+                      "median_tokens_per_s": tok / sorted(times)[len(times) // 2],
+                      "final_loss": losses[-1], "losses": losses, "peak_rss_bytes": peak_rss_bytes()}))
 
 
 if __name__ == "__main__":

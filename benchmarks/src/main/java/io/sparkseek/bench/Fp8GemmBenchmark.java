@@ -91,7 +91,11 @@ public class Fp8GemmBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        GemmShapes.Linear linear = GemmShapes.get(shape);
+        setup(GemmShapes.get(shape));
+    }
+
+    /** Setup for any Linear (e.g. {@code lm_head}, FP32 only, which {@link GemmShapes} does not list). */
+    void setup(GemmShapes.Linear linear) {
         int t = linear.tokens();
         int in = linear.in();
         int out = linear.out();
@@ -149,8 +153,8 @@ public class Fp8GemmBenchmark {
             }
             kind += 3;
         }
-        JitWarmup.run(backend + " " + op + " " + shape + " " + m + "x" + n + "x" + k + ", " + threads + " threads",
-                this::call);
+        JitWarmup.run(backend + " " + op + " " + linear.name() + " " + m + "x" + n + "x" + k + ", " + threads
+                + " threads", this::call);
     }
 
     private static float[] random(Random rnd, int size, float scale) {
@@ -169,7 +173,8 @@ public class Fp8GemmBenchmark {
         flops.gflop += gflopPerCall;
     }
 
-    private void call() {
+    /** One GEMM, as {@link #gemm} times it (also called by {@link KernelsVsBlas}). */
+    void call() {
         switch (kind) {
             case 0 -> CpuGemm.nt(pool, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false);
             case 1 -> CpuGemm.nn(pool, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false);

@@ -1,8 +1,13 @@
 package io.sparkseek.jobs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkseek.data.shard.BatchPlan;
+import io.sparkseek.data.shard.TokenDataset;
+import io.sparkseek.jobs.HadoopConfs;
+import io.sparkseek.jobs.metrics.FidelityReport;
 import io.sparkseek.model.config.ModelConfig;
 import io.sparkseek.model.config.PrecisionPolicy;
+import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import io.sparkseek.model.optim.AdamW;
@@ -14,9 +19,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -25,7 +32,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code bench-model}: forward + backward + AdamW steps on synthetic tokens after a warm-up; tokens/s is
- * measured over the timed steps only.
+ * measured over the timed steps only. With {@code --init DIR} and {@code --tokens FILE} it trains a given model on
+ * given rows (step s on rows s·batch … (s+1)·batch − 1), which is how {@code scripts/bench-vs-torch} makes this
+ * trainer and {@code bench/torch_train.py} train the same model on the same batches.
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
         description = "Measure training throughput (forward + backward + AdamW) on synthetic tokens.")
@@ -54,6 +63,57 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--bf16-moments", description = "AdamW moments in BF16 (always with --precision fp8)")
     boolean bf16Moments;
 
+    @Option(names = "--init", description = "HF model dir (config.json + model.safetensors, e.g. from init) to "
+            + "start from instead of a seed-1 random init; its config.json must match --model")
+    Path init;
+
+    @Option(names = "--tokens", description = "token file (rows of seq-len + 1 little-endian int32, e.g. from "
+            + "tokens) to train on instead of random tokens; needs (warmup + steps) x batch rows")
+    Path tokens;
+
+    @Option(names = "--data", description = "prepared data dir (from prep) to train on: its train rows in the order of "
+            + "the training job's batch plan (BatchPlan, --data-seed, one replica)")
+    String data;
+
+    @Option(names = "--data-seed", defaultValue = "1",
+            description = "batch-plan seed for --data (default ${DEFAULT-VALUE})")
+    long dataSeed;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "peak learning rate (default ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--cosine", description = "linear warm-up over --lr-warmup steps, then cosine to --min-lr at the "
+            + "last step (default: constant --lr)")
+    boolean cosine;
+
+    @Option(names = "--lr-warmup", defaultValue = "0",
+            description = "with --cosine: warm-up steps (default ${DEFAULT-VALUE})")
+    long lrWarmup;
+
+    @Option(names = "--min-lr", defaultValue = "1e-4",
+            description = "with --cosine: final lr (default ${DEFAULT-VALUE})")
+    double minLr;
+
+    @Option(names = "--fidelity-out", description = "with --versus: write the loss gap of this precision against the "
+            + "--versus one (fidelity.jsonl, summary.json, loss.png, relative_error.png) into this directory")
+    Path fidelityOut;
+
+    @Option(names = "--fidelity-window", defaultValue = "20",
+            description = "moving-average steps of the relative loss error (default ${DEFAULT-VALUE})")
+    int fidelityWindow;
+
+    @Option(names = "--fidelity-skip", defaultValue = "50",
+            description = "warm-up steps left out of the fidelity summary (default ${DEFAULT-VALUE})")
+    int fidelitySkip;
+
+    @Option(names = "--fidelity-bound", defaultValue = "0.0025",
+            description = "bound on the moving-average relative error (default ${DEFAULT-VALUE}: DeepSeek-V3's 0.25%)")
+    double fidelityBound;
+
+    @Option(names = "--gamma", defaultValue = "1e-3",
+            description = "routing-bias update speed γ (default ${DEFAULT-VALUE}; 0 keeps the bias fixed)")
+    float gamma;
+
     @Option(names = "--json", description = "print one JSON object on stdout and nothing else")
     boolean json;
 
@@ -68,29 +128,66 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps, --seq-len and --batch must be >= 1 and --warmup >= 0");
         }
         ModelConfig cfg = ModelConfig.read(model);
+        if (init != null && !ModelConfig.read(init.resolve(HfModelDir.CONFIG)).equals(cfg)) {
+            throw new IllegalArgumentException("--init " + init + ": its " + HfModelDir.CONFIG + " differs from "
+                    + "--model " + model + "; pass the same config to both (or --model "
+                    + init.resolve(HfModelDir.CONFIG) + ")");
+        }
+        if (tokens != null && data != null) {
+            throw new IllegalArgumentException("--tokens " + tokens + " and --data " + data + ": give one of them");
+        }
+        if (fidelityOut != null && versus == null) {
+            throw new IllegalArgumentException("--fidelity-out " + fidelityOut + " compares two runs: add --versus "
+                    + "fp32 (the reference) to --precision fp8 (the run under test)");
+        }
+        TokenDataset dataset = null;
+        BatchPlan plan = null;
+        if (data != null) {
+            dataset = TokenDataset.open(data, HadoopConfs.fromSparkConf());   // cached: a shard is read once
+            if (dataset.seqLen() != seqLen) {
+                throw new IllegalArgumentException("--data " + data + " has sequences of " + dataset.seqLen()
+                        + " tokens; pass --seq-len " + dataset.seqLen());
+            }
+            if (dataset.vocabSize() > cfg.vocabSize()) {
+                throw new IllegalArgumentException("--data " + data + " was tokenized with " + dataset.vocabSize()
+                        + " tokens but the model's vocab_size is " + cfg.vocabSize());
+            }
+            plan = BatchPlan.of(dataSeed, dataset.rows("train"), batch, 1);
+        }
+        int[] fileRows = null;
+        if (tokens != null) {
+            fileRows = TokenFile.read(tokens, seqLen);
+            TokenFile.checkVocab(tokens, fileRows, seqLen, cfg.vocabSize());
+            TokenFile.batch(tokens, fileRows, seqLen, warmup + steps - 1, batch);   // fails now if too short
+        }
         PrecisionPolicy policy = precision.policy();
         LocalTrainer trainer = trainer(cfg, policy);
         DeepSeekModel m = trainer.model();
         PrecisionPolicy otherPolicy = versus == null ? null
                 : precision.withPrecision(versus).policy();
         LocalTrainer other = otherPolicy == null ? null : trainer(cfg, otherPolicy);
-        SyntheticTokens data = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
+        SyntheticTokens synthetic = new SyntheticTokens(SyntheticTokens.Kind.RANDOM, cfg.vocabSize(), 1, 7);
         double[] stepSeconds = new double[steps];
         double[] otherSeconds = new double[steps];
-        double lastLoss = 0;
+        double[] losses = new double[warmup + steps];
+        double[] otherLosses = new double[warmup + steps];
         try (ComputePool pool = new ComputePool(threads)) {
             for (int s = 0; s < warmup + steps; s++) {
-                int[] rows = data.batch(s, batch, seqLen);
+                int[] rows = fileRows != null ? TokenFile.batch(tokens, fileRows, seqLen, s, batch)
+                        : dataset != null ? dataset.readRows("train", plan.rows(s))
+                        : synthetic.batch(s, batch, seqLen);
                 LocalTrainer.StepResult r = trainer.step(pool, rows, batch, seqLen);
                 LocalTrainer.StepResult o = other == null ? null : other.step(pool, rows, batch, seqLen);
-                lastLoss = r.loss();
+                losses[s] = r.loss();
+                otherLosses[s] = o == null ? Double.NaN : o.loss();
                 if (s >= warmup) {
                     stepSeconds[s - warmup] = r.nanos() / 1e9;
                     otherSeconds[s - warmup] = o == null ? 0 : o.nanos() / 1e9;
                 }
                 if (!json && o != null) {
-                    System.out.printf("step %d%s  %s %.2f s, %s %.2f s%n", s, s < warmup ? " (warm-up)" : "",
-                            otherPolicy.describe(), o.nanos() / 1e9, policy.describe(), r.nanos() / 1e9);
+                    System.out.printf("step %d%s  %s %.2f s loss %.4f, %s %.2f s loss %.4f%n", s,
+                            s < warmup ? " (warm-up)" : "", otherPolicy.describe(), o.nanos() / 1e9, o.loss(),
+                            policy.describe(), r.nanos() / 1e9, r.loss());
                     continue;
                 }
                 if (!json) {
@@ -115,7 +212,11 @@ public final class BenchModelCommand implements Callable<Integer> {
         out.put("tokens_per_s", tokensPerStep * steps / total);
         out.put("median_step_s", median);
         out.put("median_tokens_per_s", tokensPerStep / median);
-        out.put("final_loss", lastLoss);
+        out.put("final_loss", losses[losses.length - 1]);
+        out.put("losses", losses);
+        out.put("gamma", gamma);
+        out.put("lr", lr);
+        out.put("peak_rss_bytes", peakRss());
         out.put("parameters", paramCount);
         out.put("peak_heap_bytes", peakHeap());
         if (other != null) {
@@ -130,11 +231,27 @@ public final class BenchModelCommand implements Callable<Integer> {
             vs.put("precision", otherPolicy.describe());
             vs.put("median_tokens_per_s", tokensPerStep / os[steps / 2]);
             vs.put("median_step_time_ratio", ratio[steps / 2]);
+            vs.put("losses", otherLosses);
             out.put("versus", vs);
             if (!json) {
                 System.out.printf("%s vs %s, same JVM, steps in turn: median step %.3f s vs %.3f s; median per-pair "
                                 + "tokens/s ratio %s/%s = %.3f%n", policy.describe(), otherPolicy.describe(), median,
                         os[steps / 2], policy.describe(), otherPolicy.describe(), ratio[steps / 2]);
+            }
+        }
+        if (fidelityOut != null) {
+            long[] stepNo = new long[losses.length];
+            for (int i = 0; i < stepNo.length; i++) {
+                stepNo[i] = i + 1;
+            }
+            FidelityReport report = new FidelityReport(stepNo, otherLosses, losses, fidelityWindow, fidelitySkip);
+            String ref = versus;
+            String test = precision.precision;
+            report.write(fidelityOut, ref, test, fidelityBound);
+            out.put("fidelity", report.summary(fidelityBound));
+            if (!json) {
+                System.out.printf("fidelity %s vs %s -> %s: %s%n", test, ref, fidelityOut,
+                        report.summary(fidelityBound));
             }
         }
         if (json) {
@@ -144,16 +261,39 @@ public final class BenchModelCommand implements Callable<Integer> {
                             + " peak heap %.0f MiB%n", model, policy.describe(), threads, seqLen, batch,
                     tokensPerStep * steps / total,
                     median, paramCount, peakHeap() / 1048576.0);
+            System.out.printf("peak RSS %.0f MiB%n", peakRss() / 1048576.0);
         }
         return 0;
     }
 
-    private LocalTrainer trainer(ModelConfig cfg, PrecisionPolicy policy) {
-        DeepSeekModel m = new DeepSeekModel(cfg, 0f, policy);
-        m.initialize(1);
+    private LocalTrainer trainer(ModelConfig cfg, PrecisionPolicy policy) throws IOException {
+        DeepSeekModel m;
+        if (init != null) {
+            m = HfModelDir.load(init, 0f, policy);
+        } else {
+            m = new DeepSeekModel(cfg, 0f, policy);
+            m.initialize(1);
+        }
         AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments || policy.bf16Moments()));
-        return new LocalTrainer(m, opt, new LrSchedule(1e-3, 1e-4, 0, warmup + steps, false),
-                LocalTrainer.Settings.DEFAULT);
+        LrSchedule schedule = cosine ? new LrSchedule(lr, minLr, lrWarmup, warmup + steps, true)
+                : new LrSchedule(lr, lr, 0, warmup + steps, false);
+        return new LocalTrainer(m, opt, schedule,
+                new LocalTrainer.Settings(1.0, gamma));
+    }
+
+    /** Peak resident set of this process (VmHWM in /proc/self/status), or -1 where there is none (not Linux). */
+    static long peakRss() {
+        Path status = Path.of("/proc/self/status");
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private static long peakHeap() {

@@ -51,6 +51,25 @@ final class TokenFile {
         }
     }
 
+    /**
+     * The rows of optimizer step {@code step}: rows {@code step·batch} … {@code (step+1)·batch − 1} of the file, in
+     * order (the rule {@code bench/torch_train.py --tokens} follows too). The error names the file and the rows it
+     * would need when the file is too short.
+     */
+    static int[] batch(Path file, int[] tokens, int seqLen, long step, int batch) {
+        int row = seqLen + 1;
+        long rows = tokens.length / row;
+        long first = step * batch;
+        if (step < 0 || batch < 1 || first + batch > rows) {
+            throw new IllegalArgumentException("--tokens " + file + ": " + rows + " rows of " + row + " tokens, but "
+                    + "step " + step + " with batch " + batch + " needs rows " + first + ".." + (first + batch - 1)
+                    + ": write at least " + (first + batch) + " rows (tokens --rows) or train fewer steps");
+        }
+        int[] out = new int[batch * row];
+        System.arraycopy(tokens, (int) (first * row), out, 0, out.length);
+        return out;
+    }
+
     static void write(Path file, int[] tokens) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(tokens.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         buf.asIntBuffer().put(tokens);
