@@ -24,6 +24,9 @@ import java.util.stream.LongStream;
  * precision and the compute threads.
  */
 final class ModelOnTokens {
+    /** Most tokens read from --data at once (the rows are held as one int[]: 1 GiB). */
+    static final long MAX_TOKENS = 1L << 28;
+
     @Option(names = "--checkpoint", required = true,
             description = "trainer checkpoint, run dir or HF-layout directory; local, hdfs:// or s3a://")
     String checkpoint;
@@ -103,6 +106,11 @@ final class ModelOnTokens {
             throw new IllegalArgumentException("--data " + data + " has no rows in split '" + split + "'");
         }
         seqLen = m.seqLen();
+        if (rows * (seqLen + 1) > MAX_TOKENS) {
+            throw new IllegalArgumentException("--data " + data + ": split '" + split + "' has " + rows + " rows of "
+                    + (seqLen + 1) + " tokens, more than one pass holds in memory; pass --max-rows "
+                    + MAX_TOKENS / (seqLen + 1) + " or fewer");
+        }
         return ds.readRows(split, LongStream.range(0, rows).toArray());
     }
 
