@@ -57,6 +57,8 @@ public final class Linear {
     private final QuantBuffer xColBuf = new QuantBuffer();   // X̂ [n, in], 128×1 tiles
     private final QuantBuffer dyBuf = new QuantBuffer();     // dY [n, out], 1×128 tiles
     private final QuantBuffer dyColBuf = new QuantBuffer();  // dY [n, out], 128×1 tiles
+    private short[] xeCodes;        // xe's codes [≥ n·in] (InputCache.E5M6)
+    private float[] xeScales;       // xe's scales [≥ n·ceil(in / 128)]
 
     /** An FP32 Linear (embedding-adjacent layers, {@code lm_head}). */
     public Linear(Param weight) {
@@ -106,7 +108,9 @@ public final class Linear {
         QuantizedMatrix xTiles = xBuf.quantize(fp8, pool, x, n, in, 1, G);
         fp8.fprop(pool, xTiles, wq, y);
         if (inputCache == InputCache.E5M6) {
-            xe = E5M6Tiles.quantize(x, n, in);
+            xeCodes = Buffers.ensure(xeCodes, n * in);
+            xeScales = Buffers.ensure(xeScales, n * ((in + G - 1) / G));
+            xe = E5M6Tiles.quantizeInto(x, n, in, xeCodes, xeScales);
             xq = null;
         } else {
             xq = xTiles;
