@@ -12,8 +12,8 @@ public final class E5M6Tiles {
 
     private final int rows;
     private final int cols;
-    private final short[] codes;    // [rows * cols]
-    private final float[] scales;   // [rows, ceil(cols / 128)]
+    private final short[] codes;    // [≥ rows * cols]
+    private final float[] scales;   // [≥ rows * ceil(cols / 128)]
 
     private E5M6Tiles(int rows, int cols, short[] codes, float[] scales) {
         this.rows = rows;
@@ -29,8 +29,24 @@ public final class E5M6Tiles {
                     + "]");
         }
         int sCols = (cols + TILE - 1) / TILE;
-        short[] codes = new short[rows * cols];
-        float[] scales = new float[rows * sCols];
+        return quantizeInto(x, rows, cols, new short[rows * cols], new float[rows * sCols]);
+    }
+
+    /**
+     * As {@link #quantize}, bit for bit, into the prefixes {@code codes[0, rows·cols)} and
+     * {@code scales[0, rows·ceil(cols / 128))} of reused buffers (every element of both is overwritten); the result
+     * wraps them and stays valid until the caller quantizes into them again.
+     */
+    public static E5M6Tiles quantizeInto(float[] x, int rows, int cols, short[] codes, float[] scales) {
+        if (rows < 0 || cols < 0 || x.length < (long) rows * cols) {
+            throw new IllegalArgumentException("input has " + x.length + " elements, expected [" + rows + ", " + cols
+                    + "]");
+        }
+        int sCols = (cols + TILE - 1) / TILE;
+        if (codes.length < (long) rows * cols || scales.length < (long) rows * sCols) {
+            throw new IllegalArgumentException("buffers of " + codes.length + " codes and " + scales.length
+                    + " scales are too small for [" + rows + ", " + cols + "] in 1x" + TILE + " tiles");
+        }
         for (int r = 0; r < rows; r++) {
             for (int tc = 0; tc < sCols; tc++) {
                 int c0 = tc * TILE;

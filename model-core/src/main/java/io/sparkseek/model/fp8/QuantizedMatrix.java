@@ -9,8 +9,9 @@ package io.sparkseek.model.fp8;
  *
  * <p>Layout: {@code codes[r * cols + c]} (E4M3 bytes) and {@code scales[(r / tileRows) * scaleCols + c / tileCols]}
  * with {@code scaleRows = ceil(rows / tileRows)}, {@code scaleCols = ceil(cols / tileCols)}. Instances own their
- * arrays; {@link #codes()} and {@link #scales()} expose them without copying for fast kernels, which must not
- * modify them. Use {@link BlockQuantizer} (128×128 weight blocks) and {@link TileQuantizer} (1×128 and 128×1
+ * arrays, except a {@link #view} over the prefixes of reused buffers (the arrays may then be longer); {@link #codes()}
+ * and {@link #scales()} expose them without copying for fast kernels, which must not modify them. Use
+ * {@link BlockQuantizer} (128×128 weight blocks) and {@link TileQuantizer} (1×128 and 128×1
  * activation tiles) to build one.
  */
 public final class QuantizedMatrix {
@@ -36,6 +37,21 @@ public final class QuantizedMatrix {
 
     /** Wraps existing codes and scales (not copied); checks that the lengths match the shape and tiling. */
     public QuantizedMatrix(int rows, int cols, int tileRows, int tileCols, byte[] codes, float[] scales) {
+        this(rows, cols, tileRows, tileCols, codes, scales, false);
+    }
+
+    /**
+     * Wraps the prefixes {@code codes[0, rows·cols)} and {@code scales[0, scaleRows·scaleCols)} of reused, possibly
+     * longer buffers (not copied): a view that stays valid only until the buffers' owner quantizes into them again.
+     * Elements past the prefixes are ignored.
+     */
+    public static QuantizedMatrix view(int rows, int cols, int tileRows, int tileCols, byte[] codes,
+            float[] scales) {
+        return new QuantizedMatrix(rows, cols, tileRows, tileCols, codes, scales, true);
+    }
+
+    private QuantizedMatrix(int rows, int cols, int tileRows, int tileCols, byte[] codes, float[] scales,
+            boolean prefix) {
         if (rows < 0 || cols < 0 || tileRows <= 0 || tileCols <= 0) {
             throw new IllegalArgumentException("bad shape [" + rows + ", " + cols + "] or tile " + tileRows + "x"
                     + tileCols + ": sizes must be non-negative and tiles positive");
@@ -46,11 +62,12 @@ public final class QuantizedMatrix {
         this.tileCols = tileCols;
         this.scaleRows = ceilDiv(rows, tileRows);
         this.scaleCols = ceilDiv(cols, tileCols);
-        if (codes.length != (long) rows * cols) {
+        if (prefix ? codes.length < (long) rows * cols : codes.length != (long) rows * cols) {
             throw new IllegalArgumentException(
                     "codes has " + codes.length + " entries, expected rows*cols = " + (long) rows * cols);
         }
-        if (scales.length != (long) scaleRows * scaleCols) {
+        long nScales = (long) scaleRows * scaleCols;
+        if (prefix ? scales.length < nScales : scales.length != nScales) {
             throw new IllegalArgumentException("scales has " + scales.length + " entries, expected " + scaleRows
                     + "x" + scaleCols + " for shape [" + rows + ", " + cols + "] in " + tileRows + "x" + tileCols
                     + " tiles");
@@ -131,7 +148,7 @@ public final class QuantizedMatrix {
 
     /** Dequantizes to a new row-major {@code [rows, cols]} array: {@code decode(code) · scale} per element. */
     public float[] dequantize() {
-        float[] out = new float[codes.length];
+        float[] out = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
             int sRow = (r / tileRows) * scaleCols;
             for (int c = 0, i = r * cols; c < cols; c++, i++) {
@@ -184,12 +201,12 @@ public final class QuantizedMatrix {
         return scaleCols;
     }
 
-    /** Row-major E4M3 codes (shared, do not modify). */
+    /** Row-major E4M3 codes (shared, do not modify; a {@link #view}'s array may be longer than rows·cols). */
     public byte[] codes() {
         return codes;
     }
 
-    /** Row-major {@code [scaleRows, scaleCols]} scales (shared, do not modify). */
+    /** Row-major {@code [scaleRows, scaleCols]} scales (shared, do not modify; a {@link #view}'s may be longer). */
     public float[] scales() {
         return scales;
     }

@@ -21,6 +21,17 @@ public interface ComputeBackend extends AutoCloseable {
     QuantizedMatrix quantize(ComputePool pool, float[] x, int rows, int cols, int tileRows, int tileCols,
                              boolean powerOfTwoScales);
 
+    /**
+     * As {@link #quantize}, bit for bit, reusing the caller's buffers where the backend can: codes into
+     * {@code codes[0, rows·cols)} and scales into {@code scales[0, ceil(rows / tileRows)·ceil(cols / tileCols))}
+     * (both at least that long), the result a {@link QuantizedMatrix#view} valid until the caller quantizes into
+     * them again. A backend may instead return a new matrix of its own (the default), leaving the buffers unused.
+     */
+    default QuantizedMatrix quantizeInto(ComputePool pool, float[] x, int rows, int cols, int tileRows, int tileCols,
+                                         boolean powerOfTwoScales, byte[] codes, float[] scales) {
+        return quantize(pool, x, rows, cols, tileRows, tileCols, powerOfTwoScales);
+    }
+
     /** Fprop {@code Y[M,N] = X·Wᵀ}: x {@code [M,K]} in 1×128 tiles, w {@code [N,K]} in 128×128 blocks. */
     void fprop(ComputePool pool, QuantizedMatrix x, QuantizedMatrix w, float[] y);
 

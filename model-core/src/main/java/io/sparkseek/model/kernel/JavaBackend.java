@@ -27,6 +27,12 @@ public final class JavaBackend implements ComputeBackend {
     }
 
     @Override
+    public QuantizedMatrix quantizeInto(ComputePool pool, float[] x, int rows, int cols, int tileRows, int tileCols,
+                                        boolean powerOfTwoScales, byte[] codes, float[] scales) {
+        return JavaQuantizer.quantizeInto(pool, x, rows, cols, tileRows, tileCols, powerOfTwoScales, codes, scales);
+    }
+
+    @Override
     public void fprop(ComputePool pool, QuantizedMatrix x, QuantizedMatrix w, float[] y) {
         JavaFp8Gemm.fprop(pool, x, w, y);
     }

@@ -169,6 +169,36 @@ public final class JavaQuantizer {
         int sCols = (cols + tileCols - 1) / tileCols;
         byte[] codes = new byte[rows * cols];
         float[] scales = new float[sRows * sCols];
+        encode(pool, x, rows, cols, tileRows, tileCols, powerOfTwoScales, codes, scales);
+        return new QuantizedMatrix(rows, cols, tileRows, tileCols, codes, scales);
+    }
+
+    /**
+     * As {@link #quantize(ComputePool, float[], int, int, int, int, boolean)}, bit for bit, but into the prefixes
+     * {@code codes[0, rows·cols)} and {@code scales[0, ceil(rows / tileRows)·ceil(cols / tileCols))} of reused
+     * buffers (every element of both prefixes is overwritten); returns a {@link QuantizedMatrix#view} over them.
+     */
+    public static QuantizedMatrix quantizeInto(ComputePool pool, float[] x, int rows, int cols, int tileRows,
+            int tileCols, boolean powerOfTwoScales, byte[] codes, float[] scales) {
+        if (rows < 0 || cols < 0 || tileRows <= 0 || tileCols <= 0 || x.length < (long) rows * cols) {
+            return QuantizedMatrix.quantize(x, rows, cols, tileRows, tileCols, powerOfTwoScales); // throws the same
+        }
+        int sRows = (rows + tileRows - 1) / tileRows;
+        int sCols = (cols + tileCols - 1) / tileCols;
+        if (codes.length < (long) rows * cols || scales.length < (long) sRows * sCols) {
+            throw new IllegalArgumentException("buffers of " + codes.length + " codes and " + scales.length
+                    + " scales are too small for [" + rows + ", " + cols + "] in " + tileRows + "x" + tileCols
+                    + " tiles");
+        }
+        encode(pool, x, rows, cols, tileRows, tileCols, powerOfTwoScales, codes, scales);
+        return QuantizedMatrix.view(rows, cols, tileRows, tileCols, codes, scales);
+    }
+
+    /** Codes and scales of valid arguments into {@code codes} and {@code scales}, parallel over tile rows. */
+    private static void encode(ComputePool pool, float[] x, int rows, int cols, int tileRows, int tileCols,
+            boolean powerOfTwoScales, byte[] codes, float[] scales) {
+        int sRows = (rows + tileRows - 1) / tileRows;
+        int sCols = (cols + tileCols - 1) / tileCols;
         long perTileRow = Math.max(1L, (long) Math.min(tileRows, rows) * cols);
         int minChunk = (int) Math.max(1L, PAR_MIN_ELEMENTS / perTileRow);
         try {
@@ -191,7 +221,6 @@ public final class JavaQuantizer {
             QuantizedMatrix.quantize(x, rows, cols, tileRows, tileCols, powerOfTwoScales);
             throw new IllegalStateException("a tile had NaN or Inf but the reference quantizer accepted the input", e);
         }
-        return new QuantizedMatrix(rows, cols, tileRows, tileCols, codes, scales);
     }
 
     /**

@@ -25,6 +25,20 @@ final class Buffers {
         return new int[grown(buf == null ? 0 : buf.length, size)];
     }
 
+    static short[] ensure(short[] buf, int size) {
+        if (buf != null && buf.length >= size) {
+            return buf;
+        }
+        return new short[grown(buf == null ? 0 : buf.length, size)];
+    }
+
+    static byte[] ensure(byte[] buf, int size) {
+        if (buf != null && buf.length >= size) {
+            return buf;
+        }
+        return new byte[grown(buf == null ? 0 : buf.length, size)];
+    }
+
     private static int grown(int old, int size) {
         if (old == 0) {
             return size;

@@ -51,6 +51,14 @@ public final class Linear {
     private Linear inputOwner;      // the Linear whose cached input this one read (forwardOnInputOf), or null
     private float[] xHat;           // dequantized X [n, in]
     private float[] dw;             // this batch's dW [out, in]
+    // Reused codes and scales of each quantization (wq, xq and xCols are views over the first three)
+    private final QuantBuffer wBuf = new QuantBuffer();      // W, 128×128 blocks
+    private final QuantBuffer xBuf = new QuantBuffer();      // X [n, in], 1×128 tiles
+    private final QuantBuffer xColBuf = new QuantBuffer();   // X̂ [n, in], 128×1 tiles
+    private final QuantBuffer dyBuf = new QuantBuffer();     // dY [n, out], 1×128 tiles
+    private final QuantBuffer dyColBuf = new QuantBuffer();  // dY [n, out], 128×1 tiles
+    private short[] xeCodes;        // xe's codes [≥ n·in] (InputCache.E5M6)
+    private float[] xeScales;       // xe's scales [≥ n·ceil(in / 128)]
 
     /** An FP32 Linear (embedding-adjacent layers, {@code lm_head}). */
     public Linear(Param weight) {
@@ -96,11 +104,13 @@ public final class Linear {
             CpuGemm.nt(pool, n, out, in, x, 0, in, weight.w(), 0, in, y, 0, out, false);
             return y;
         }
-        wq = fp8.quantize(pool, weight.w(), out, in, G, G, false);
-        QuantizedMatrix xTiles = fp8.quantize(pool, x, n, in, 1, G, false);
+        wq = wBuf.quantize(fp8, pool, weight.w(), out, in, G, G);
+        QuantizedMatrix xTiles = xBuf.quantize(fp8, pool, x, n, in, 1, G);
         fp8.fprop(pool, xTiles, wq, y);
         if (inputCache == InputCache.E5M6) {
-            xe = E5M6Tiles.quantize(x, n, in);
+            xeCodes = Buffers.ensure(xeCodes, n * in);
+            xeScales = Buffers.ensure(xeScales, n * ((in + G - 1) / G));
+            xe = E5M6Tiles.quantizeInto(x, n, in, xeCodes, xeScales);
             xq = null;
         } else {
             xq = xTiles;
@@ -131,7 +141,7 @@ public final class Linear {
         xq = null;
         xe = null;
         xCols = null;
-        wq = fp8.quantize(pool, weight.w(), out, in, G, G, false);
+        wq = wBuf.quantize(fp8, pool, weight.w(), out, in, G, G);
         fp8.fprop(pool, first.xq, wq, y);
         return y;
     }
@@ -145,7 +155,7 @@ public final class Linear {
             } else {
                 JavaQuantizer.dequantize(xq, xHat);
             }
-            xCols = fp8.quantize(pool, xHat, n, in, G, 1, false);
+            xCols = xColBuf.quantize(fp8, pool, xHat, n, in, G, 1);
         }
         return xCols;
     }
@@ -158,8 +168,8 @@ public final class Linear {
             CpuGemm.tn(pool, out, in, n, dy, 0, out, x, 0, in, weight.g(), 0, in, true);
             return dx;
         }
-        fp8.dgrad(pool, fp8.quantize(pool, dy, n, out, 1, G, false), wq, dx);
-        QuantizedMatrix dyCols = fp8.quantize(pool, dy, n, out, G, 1, false);
+        fp8.dgrad(pool, dyBuf.quantize(fp8, pool, dy, n, out, 1, G), wq, dx);
+        QuantizedMatrix dyCols = dyColBuf.quantize(fp8, pool, dy, n, out, G, 1);
         QuantizedMatrix xCols = (inputOwner != null ? inputOwner : this).inputColumns(pool, n);
         dw = Buffers.ensure(dw, out * in);
         fp8.wgrad(pool, dyCols, xCols, dw);
