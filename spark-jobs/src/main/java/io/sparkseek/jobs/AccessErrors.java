@@ -42,6 +42,9 @@ public final class AccessErrors {
                     return Optional.of(what);
                 }
                 String m = top.getMessage() == null ? "" : top.getMessage();
+                if (m.contains(what)) {
+                    return Optional.of(m);   // already described where it was caught (e.g. by Retry)
+                }
                 String raw = denied.toString();
                 return Optional.of(m.contains(raw) ? m.replace(raw, what) : (m.isEmpty() ? what : m + ": " + what));
             }
@@ -78,7 +81,7 @@ public final class AccessErrors {
     }
 
     /** S3A's refusals name an {@code s3a://} path or carry the SDK's "Service: S3"; a local file's do neither. */
-    static boolean fromS3(AccessDeniedException e) {
+    public static boolean fromS3(AccessDeniedException e) {
         String file = e.getFile() == null ? "" : e.getFile();
         String reason = e.getReason() == null ? "" : e.getReason();
         return file.startsWith("s3a://") || file.startsWith("s3://") || reason.contains("Service: S3");

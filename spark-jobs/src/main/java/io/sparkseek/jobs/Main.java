@@ -63,7 +63,7 @@ public final class Main implements Runnable {
             }
             String task = root != ex && root.getMessage() != null ? root.getClass().getSimpleName() + ": "
                     + root.getMessage() : taskError(m);
-            return "a Spark task failed on every retry: " + firstLine(task);
+            return "a Spark task failed on every retry: " + Messages.firstLine(task);
         }
         return m;
     }
@@ -77,11 +77,6 @@ public final class Main implements Runnable {
         String rest = sparkMessage.substring(i);
         int colon = rest.indexOf("): ");
         return colon < 0 ? rest : rest.substring(colon + 3);
-    }
-
-    private static String firstLine(String s) {
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 
     @Override

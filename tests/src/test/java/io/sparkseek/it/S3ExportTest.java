@@ -132,8 +132,8 @@ class S3ExportTest {
                 run.toString(), "--to", s3.uri("exports/denied"), "--retries", "2", "--retry-backoff-ms", "10");
         assertThat(r.exit()).isEqualTo(2);
         String all = r.out() + r.err();
-        assertThat(r.err()).contains("sparkseek export: ").containsIgnoringCase("access denied")
-                .contains("credentials");
+        assertThat(r.err()).contains("sparkseek export: ").contains("the store refused the")
+                .contains("fs.s3a.access.key / fs.s3a.secret.key");
         assertThat(all).doesNotContain(wrong).doesNotContain(s3.secretKey());
         assertThat(exists(s3.uri("exports/denied/_SUCCESS"))).isFalse();
     }

@@ -1,6 +1,5 @@
 package io.sparkseek.jobs.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.data.tokenizer.BpeTokenizer;
 import io.sparkseek.jobs.HadoopConfs;
 import io.sparkseek.jobs.export.ExportPublisher;
@@ -8,8 +7,6 @@ import io.sparkseek.jobs.export.Retry;
 import io.sparkseek.model.config.PrecisionPolicy;
 import io.sparkseek.model.io.ExportDtype;
 import io.sparkseek.model.io.HfExport;
-import io.sparkseek.model.io.HfModelDir;
-import io.sparkseek.model.io.TrainerCheckpoint;
 import io.sparkseek.model.layer.DeepSeekModel;
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
@@ -36,7 +33,6 @@ import java.util.regex.Pattern;
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Export a checkpoint in the HuggingFace DeepSeek-V3 layout to a local path, hdfs:// or s3a://.")
 public final class ExportCommand implements Callable<Integer> {
-    static final String TOKENIZER = "tokenizer.json";
     static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|MB|GB|KIB|MIB|GIB)?");
 
@@ -78,36 +74,42 @@ public final class ExportCommand implements Callable<Integer> {
         Retry retry = new Retry(retries, backoffMs, System.err);
         Configuration conf = HadoopConfs.fromSparkConf();
         Path staging = Files.createTempDirectory("sparkseek-export-");
-        try (ModelLoader.Local source = ModelLoader.localize(checkpoint, conf)) {
-            Path dir = ModelLoader.resolve(source.dir());
-            DeepSeekModel model = HfModelDir.load(dir, 0f, PrecisionPolicy.FP32);
-            Path tokFile = tokenizer != null ? tokenizer : dir.resolve(TOKENIZER);
-            if (!Files.isRegularFile(tokFile)) {
-                throw new IOException((tokenizer != null ? "--tokenizer " : "the checkpoint has no ") + tokFile
-                        + (tokenizer != null ? " does not exist" : "; pass --tokenizer path/to/tokenizer.json (e.g."
-                        + " the data dir's) so the export carries the tokenizer the model was trained with"));
+        try {
+            ModelLoader.Loaded source = ModelLoader.load(checkpoint, conf, 0f, PrecisionPolicy.FP32);
+            DeepSeekModel model = source.model();
+            String tokJson;
+            if (tokenizer != null) {
+                if (!Files.isRegularFile(tokenizer)) {
+                    throw new IOException("--tokenizer " + tokenizer + " does not exist");
+                }
+                tokJson = Files.readString(tokenizer, StandardCharsets.UTF_8);
+            } else if (source.tokenizer() != null) {
+                tokJson = source.tokenizerJson();
+            } else {
+                throw new IOException("the checkpoint has no " + source.tokenizerLocation() + "; pass --tokenizer"
+                        + " path/to/tokenizer.json (e.g. the data dir's) so the export carries the tokenizer the model"
+                        + " was trained with");
             }
-            String tokJson = Files.readString(tokFile, StandardCharsets.UTF_8);
             BpeTokenizer tok = BpeTokenizer.fromJson(tokJson);
             int vocab = model.config().vocabSize();
             if (tok.vocabSize() > vocab) {
-                throw new IllegalArgumentException(tokFile + " has " + tok.vocabSize() + " tokens but the model's"
+                throw new IllegalArgumentException((tokenizer != null ? tokenizer : source.tokenizerLocation())
+                        + " has " + tok.vocabSize() + " tokens but the model's"
                         + " vocab_size is " + vocab + ": not the tokenizer this model was trained with");
             }
-            System.err.printf("export: %s -> %s as %s%n", dir, to, type.cliName());
+            System.err.printf("export: %s -> %s as %s%n", checkpoint, to, type.cliName());
             List<String> files = new ArrayList<>(
                     HfExport.write(model, type, shardBytes, tok.bosId(), tok.eosId(), staging));
-            Files.writeString(staging.resolve(TOKENIZER), tokJson, StandardCharsets.UTF_8);
+            Files.writeString(staging.resolve(ModelLoader.TOKENIZER), tokJson, StandardCharsets.UTF_8);
             Files.writeString(staging.resolve(TOKENIZER_CONFIG), tok.tokenizerConfigJson(),
                     StandardCharsets.UTF_8);
-            files.add(TOKENIZER);
+            files.add(ModelLoader.TOKENIZER);
             files.add(TOKENIZER_CONFIG);
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", type.cliName());
             info.put("source", checkpoint);
-            Path state = dir.resolve(TrainerCheckpoint.STATE);
-            if (Files.isRegularFile(state)) {
-                info.put("step", new ObjectMapper().readTree(state.toFile()).path("step").asLong());
+            if (source.step() != null) {
+                info.put("step", source.step());
             }
             new ExportPublisher(retry, System.err).publish(staging, files, info, to, conf, overwrite);
             System.out.println(to);

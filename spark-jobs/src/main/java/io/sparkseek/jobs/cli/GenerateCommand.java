@@ -10,7 +10,6 @@ import io.sparkseek.model.infer.Sampler;
 import io.sparkseek.model.infer.SamplingParams;
 import io.sparkseek.model.infer.TokenDecoder;
 import io.sparkseek.jobs.HadoopConfs;
-import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import picocli.CommandLine.ArgGroup;
@@ -19,8 +18,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -41,7 +38,6 @@ import java.util.function.IntConsumer;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Sample a continuation of a prompt (FP32, KV-cached MLA decoding).")
 public final class GenerateCommand implements Callable<Integer> {
-    static final String TOKENIZER = "tokenizer.json";
 
     @Option(names = "--checkpoint", required = true,
             description = "trainer checkpoint, run dir or HF-layout directory; local, hdfs:// or s3a://")
@@ -94,19 +90,14 @@ public final class GenerateCommand implements Callable<Integer> {
         if (threads != null && threads < 1) {
             throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         }
-        DeepSeekModel model;
-        BpeTokenizer tokenizer = null;
-        try (ModelLoader.Local local = ModelLoader.localize(checkpoint, HadoopConfs.fromSparkConf())) {
-            Path dir = ModelLoader.resolve(local.dir());
-            model = HfModelDir.load(dir, 0f, PrecisionPolicy.FP32);
-            Path tokenizerFile = dir.resolve(TOKENIZER);
-            if (Files.isRegularFile(tokenizerFile)) {
-                tokenizer = BpeTokenizer.load(tokenizerFile);
-            } else if (prompt.text != null) {
-                throw new IllegalArgumentException("--prompt needs a tokenizer, but "
-                        + (local.temporary() ? checkpoint + "/" + TOKENIZER : tokenizerFile) + " does not exist:"
-                        + " copy the tokenizer.json the training data was prepared with there, or pass --prompt-ids");
-            }
+        ModelLoader.Loaded loaded = ModelLoader.load(checkpoint, HadoopConfs.fromSparkConf(), 0f,
+                PrecisionPolicy.FP32);
+        DeepSeekModel model = loaded.model();
+        BpeTokenizer tokenizer = loaded.tokenizerJson() == null ? null : BpeTokenizer.fromJson(loaded.tokenizerJson());
+        if (tokenizer == null && prompt.text != null) {
+            throw new IllegalArgumentException("--prompt needs a tokenizer, but " + loaded.tokenizerLocation()
+                    + " does not exist: copy the tokenizer.json the training data was prepared with there, or pass"
+                    + " --prompt-ids");
         }
         int[] promptIds = prompt.text != null ? tokenizer.encodeOrdinary(prompt.text) : prompt.ids;
         int eos = eosId(tokenizer, model);

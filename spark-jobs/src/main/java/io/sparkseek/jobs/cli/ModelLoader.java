@@ -5,6 +5,7 @@ import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.io.TrainerCheckpoint;
 import io.sparkseek.model.layer.DeepSeekModel;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkseek.jobs.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -12,6 +13,7 @@ import org.apache.hadoop.fs.FileSystem;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -23,6 +25,10 @@ import java.util.stream.Stream;
  * local disk or, through Hadoop, on {@code hdfs://} / {@code s3a://} (copied to a temporary local directory first).
  */
 final class ModelLoader {
+    /** The tokenizer file training stores in each checkpoint and export ships. */
+    static final String TOKENIZER = "tokenizer.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private ModelLoader() {
     }
 
@@ -80,8 +86,30 @@ final class ModelLoader {
         }
     }
 
-    static DeepSeekModel load(Path path, float balanceAlpha, PrecisionPolicy policy) throws IOException {
-        return HfModelDir.load(resolve(path), balanceAlpha, policy);   // its errors name a missing or damaged file
+    /**
+     * A loaded {@code --checkpoint}: the model, the bytes of the {@code tokenizer.json} next to it (null if none),
+     * where that file is or would be (for messages), and the trainer step (null for an HF directory).
+     */
+    record Loaded(DeepSeekModel model, byte[] tokenizer, String tokenizerLocation, Long step) {
+        /** The tokenizer file as text (UTF-8), or null. */
+        String tokenizerJson() {
+            return tokenizer == null ? null : new String(tokenizer, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Loads {@code --checkpoint} (local, hdfs:// or s3a://; see {@link #localize} and {@link #resolve}). */
+    static Loaded load(String checkpoint, Configuration conf, float balanceAlpha, PrecisionPolicy policy)
+            throws IOException {
+        try (Local local = localize(checkpoint, conf)) {
+            Path dir = resolve(local.dir());
+            DeepSeekModel model = HfModelDir.load(dir, balanceAlpha, policy);   // names a missing or damaged file
+            Path tok = dir.resolve(TOKENIZER);
+            byte[] json = Files.isRegularFile(tok) ? Files.readAllBytes(tok) : null;
+            Path state = dir.resolve(TrainerCheckpoint.STATE);
+            Long step = Files.isRegularFile(state) ? JSON.readTree(state.toFile()).path("step").asLong() : null;
+            String where = local.temporary() ? checkpoint + "/" + TOKENIZER : tok.toString();
+            return new Loaded(model, json, where, step);
+        }
     }
 
     /** The model directory {@code path} stands for: itself, or a run dir's / trainer checkpoint's committed one. */

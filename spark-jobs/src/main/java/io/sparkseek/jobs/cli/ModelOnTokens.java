@@ -4,7 +4,6 @@ import io.sparkseek.data.shard.Manifest;
 import io.sparkseek.data.shard.TokenDataset;
 import io.sparkseek.jobs.HadoopConfs;
 import io.sparkseek.model.io.ExportMarker;
-import io.sparkseek.model.io.HfModelDir;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.DeepSeekModel;
 import org.apache.hadoop.conf.Configuration;
@@ -12,9 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.stream.LongStream;
 
@@ -55,7 +52,7 @@ final class ModelOnTokens {
     /** Tokens per row minus one, known after {@link #readRows}. */
     int seqLen;
     private String tokenizerSha256;
-    private final Configuration conf = HadoopConfs.fromSparkConf();
+    private Configuration conf;   // set by loadModel: only a run that loads something needs Hadoop's settings
 
     DeepSeekModel loadModel(float balanceAlpha) throws IOException {
         if ((tokens == null) == (data == null)) {
@@ -65,13 +62,11 @@ final class ModelOnTokens {
         if (tokens != null && seqLenOption == null) {
             throw new IllegalArgumentException("--tokens needs --seq-len T (tokens per row minus one)");
         }
-        try (ModelLoader.Local local = ModelLoader.localize(checkpoint, conf)) {
-            Path dir = ModelLoader.resolve(local.dir());
-            DeepSeekModel model = HfModelDir.load(dir, balanceAlpha, precision.policy());
-            Path tok = dir.resolve(ExportCommand.TOKENIZER);
-            tokenizerSha256 = Files.isRegularFile(tok) ? sha256(tok) : null;
-            return model;
-        }
+        conf = HadoopConfs.fromSparkConf();
+        ModelLoader.Loaded loaded = ModelLoader.load(checkpoint, conf, balanceAlpha, precision.policy());
+        tokenizerSha256 = loaded.tokenizer() == null ? null
+                : HexFormat.of().formatHex(ExportMarker.sha256().digest(loaded.tokenizer()));
+        return loaded.model();
     }
 
     /** Every row of the input, each id checked against the model's vocabulary. */
@@ -116,10 +111,5 @@ final class ModelOnTokens {
 
     ComputePool pool() {
         return new ComputePool(threads != null ? threads : Runtime.getRuntime().availableProcessors());
-    }
-
-    private static String sha256(Path p) throws IOException {
-        MessageDigest md = ExportMarker.sha256();
-        return HexFormat.of().formatHex(md.digest(Files.readAllBytes(p)));
     }
 }

@@ -1,5 +1,8 @@
 package io.sparkseek.jobs.export;
 
+import io.sparkseek.jobs.AccessErrors;
+import io.sparkseek.jobs.Messages;
+
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -8,7 +11,8 @@ import java.nio.file.AccessDeniedException;
 
 /**
  * Retries one file-system operation with exponential backoff. Errors that another try cannot fix (access denied,
- * not found, interrupted) fail at once; the final error says what was attempted and how often.
+ * described by {@link AccessErrors}; not found; interrupted) fail at once; the final error says what was attempted
+ * and how often.
  *
  * @param attempts  tries in total, at least 1
  * @param backoffMs wait before the second try; doubled after each failure, capped at {@link #MAX_BACKOFF_MS}
@@ -39,18 +43,17 @@ public record Retry(int attempts, long backoffMs, PrintStream log) {
             try {
                 return op.run();
             } catch (AccessDeniedException e) {
-                throw new IOException(what + ": access denied (" + firstLine(e) + "). Check the credentials and the"
-                        + " bucket policy (fs.s3a.access.key / fs.s3a.secret.key, AWS_ACCESS_KEY_ID /"
-                        + " AWS_SECRET_ACCESS_KEY or another provider in fs.s3a.aws.credentials.provider)", e);
+                throw new IOException(what + ": " + (AccessErrors.fromS3(e) ? AccessErrors.describe(e)
+                        : "permission denied (" + Messages.firstLine(e) + ")"), e);
             } catch (FileNotFoundException | InterruptedIOException e) {
-                throw new IOException(what + ": " + firstLine(e), e);
+                throw new IOException(what + ": " + Messages.firstLine(e), e);
             } catch (IOException e) {
                 if (attempt >= attempts) {
                     throw new IOException(what + " failed after " + attempts + " attempt" + (attempts == 1 ? "" : "s")
-                            + ": " + firstLine(e), e);
+                            + ": " + Messages.firstLine(e), e);
                 }
                 log.printf("%s failed (attempt %d of %d: %s); retrying in %.1f s%n", what, attempt, attempts,
-                        firstLine(e), wait / 1000.0);
+                        Messages.firstLine(e), wait / 1000.0);
                 try {
                     Thread.sleep(wait);
                 } catch (InterruptedException ie) {
@@ -60,12 +63,5 @@ public record Retry(int attempts, long backoffMs, PrintStream log) {
                 wait = Math.min(MAX_BACKOFF_MS, Math.max(1, wait * 2));
             }
         }
-    }
-
-    /** The first line of an exception's message (S3 errors carry long request dumps after it). */
-    static String firstLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
     }
 }

@@ -3,6 +3,7 @@ package io.sparkseek.jobs.run;
 import io.sparkseek.data.shard.BatchPlan;
 import io.sparkseek.data.shard.Manifest;
 import io.sparkseek.data.shard.TokenDataset;
+import io.sparkseek.jobs.Messages;
 import io.sparkseek.jobs.SparkSessions;
 import io.sparkseek.jobs.checkpoint.CheckpointStore;
 import io.sparkseek.jobs.config.Redaction;
@@ -214,12 +215,10 @@ public final class TrainJob {
      * new checkpoint becomes {@code latest} only after its {@code _COMMITTED}.
      */
     private static IOException checkpointFailed(CheckpointStore store, long stage, long lastSaved, IOException e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int nl = m.indexOf('\n');
         String last = lastSaved > 0 ? "the checkpoint of stage " + lastSaved + " is intact"
                 : "no checkpoint had been committed yet";
         return new IOException("checkpoint after stage " + stage + " to " + store.root() + " failed: "
-                + (nl < 0 ? m : m.substring(0, nl)) + "; " + last + ": fix the store, then run again with --resume", e);
+                + Messages.firstLine(e) + "; " + last + ": fix the store, then run again with --resume", e);
     }
 
     private static void save(CheckpointStore store, StageRunner runner, RunConfig run, Manifest m, Options o,
