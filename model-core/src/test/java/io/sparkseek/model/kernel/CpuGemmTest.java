@@ -248,14 +248,18 @@ class CpuGemmTest {
     @Test
     void elementsAreInOrderFmaChains() {
         Random rnd = new Random(5);
+        // 1100×520×300: a C too large to stay in cache between K-blocks (also per thread of two), so B is packed
+        // whole and each row block of C runs through all of K (CpuGemm.C_IN_CACHE_MAX_FLOATS).
         int[][] shapes = {{3, 5, 7}, {2, 40, 9}, {1, 300, 70}, {1, 70, 9}, {20, 70, 300}, {65, 129, 300},
-            {129, 17, 600}, {300, 65, 17}, {300, 3, 70}, {40, 200, 300}};
+            {129, 17, 600}, {300, 65, 17}, {300, 3, 70}, {40, 200, 300}, {1100, 520, 300}};
         for (Kind kind : Kind.values()) {
             for (int[] s : shapes) {
                 if (kind == Kind.NT && CpuGemm.ntUsesDotProducts(s[0], s[1], s[2])) {
                     continue;
                 }
                 Case cs = new Case(kind, s[0], s[1], s[2], rnd, true);
+                assertThat((long) s[0] * s[1] / 2 > CpuGemm.C_IN_CACHE_MAX_FLOATS && s[2] > CpuGemm.KC)
+                        .isEqualTo(s[0] == 1100);
                 for (boolean accumulate : new boolean[] {false, true}) {
                     float[] out = cs.c.clone();
                     cs.run(two, out, accumulate);
