@@ -21,8 +21,18 @@ import java.util.Map;
  * only: spec §8.1 keeps it out of FP8), each as fprop, dgrad and wgrad. {@code --list} prints the cases (name, op,
  * M, N, K, per step) as JSON lines instead, which is what the numpy side times.
  *
+ * <p>{@code --serve} is what {@code scripts/bench-kernels} uses: the host's CPU speed drifts (up to 2× over seconds
+ * here), so whole runs of one side after the other measure the drift as much as the kernels. In serve mode this
+ * process reads requests {@code IMPL SHAPE OP MS} on stdin, one per line, and answers each with one JSON line
+ * {@code {"gflops": …, "gflops_cpu": …}} after timing one sample of at least MS ms ({@code bench/kernels_vs_blas.py}
+ * alternates such samples with numpy's, case by case); {@code gflops_cpu} divides by the calling thread's CPU time
+ * instead of the wall time, so that time the thread spent waiting for a core (other jobs on the 2 shared cores)
+ * does not count. With {@code --threads 1} the GEMM runs on the calling thread. A case is set up (operands, JIT warm-up) when first asked for, and kept
+ * until another case is asked for.
+ *
  * <pre>
  * KernelsVsBlas [--list] [--impls fp32,java] [--threads 1] [--samples 5] [--sample-ms 200] [--shapes a,b]
+ * KernelsVsBlas --serve [--threads 1]
  * </pre>
  */
 public final class KernelsVsBlas {
@@ -83,6 +93,7 @@ public final class KernelsVsBlas {
 
     public static void main(String[] args) throws IOException {
         boolean list = false;
+        boolean serve = false;
         List<String> impls = List.of("fp32", "java");
         int threads = 1;
         int samples = 5;
@@ -90,8 +101,9 @@ public final class KernelsVsBlas {
         List<String> shapes = List.of();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
-            if (a.equals("--list")) {
-                list = true;
+            if (a.equals("--list") || a.equals("--serve")) {
+                list |= a.equals("--list");
+                serve |= a.equals("--serve");
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -118,6 +130,10 @@ public final class KernelsVsBlas {
             cases.forEach(c -> System.out.println(c.json()));
             return;
         }
+        if (serve) {
+            serve(cases, threads);
+            return;
+        }
         for (String impl : impls) {
             for (Case c : cases) {
                 if (!impl.equals("fp32") && c.linear().name().equals(LM_HEAD)) {
@@ -129,27 +145,82 @@ public final class KernelsVsBlas {
         }
     }
 
-    private static String time(Case c, String impl, int threads, int samples, int sampleMs) {
+    /** CPU time of the calling thread: with {@code --threads 1} the GEMM runs on it (see the class comment). */
+    private static final java.lang.management.ThreadMXBean THREAD_CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Answers {@code IMPL SHAPE OP MS} requests on stdin with one timed sample each (see the class comment). */
+    private static void serve(List<Case> cases, int threads) throws IOException {
+        java.io.BufferedReader in = new java.io.BufferedReader(
+                new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+        Fp8GemmBenchmark current = null;
+        String currentKey = null;
+        try {
+            for (String line; (line = in.readLine()) != null; ) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length != 4) {
+                    throw new IllegalArgumentException("serve: expected 'IMPL SHAPE OP MS', got '" + line + "'");
+                }
+                Case c = cases.stream().filter(x -> x.linear().name().equals(f[1]) && x.op().equals(f[2]))
+                        .findFirst().orElseThrow(() -> new IllegalArgumentException("serve: no case " + f[1] + " "
+                                + f[2]));
+                String key = f[0] + " " + f[1] + " " + f[2];
+                if (!key.equals(currentKey)) {
+                    if (current != null) {
+                        current.tearDown();
+                    }
+                    current = setUp(c, f[0], threads);
+                    currentKey = key;
+                }
+                int[] d = c.mnk();
+                double gflop = 2.0 * d[0] * d[1] * d[2] * 1e-9;
+                long cpu0 = THREAD_CPU.getCurrentThreadCpuTime();
+                long t0 = System.nanoTime();
+                double rate = sample(current, gflop, Integer.parseInt(f[3]));
+                double calls = rate * (System.nanoTime() - t0) * 1e-9 / gflop;
+                long cpu = THREAD_CPU.getCurrentThreadCpuTime() - cpu0;
+                System.out.println(String.format(Locale.ROOT, "{\"gflops\": %.3f, \"gflops_cpu\": %.3f}", rate,
+                        gflop * calls / (cpu * 1e-9)));
+                System.out.flush();
+            }
+        } finally {
+            if (current != null) {
+                current.tearDown();
+            }
+        }
+    }
+
+    private static Fp8GemmBenchmark setUp(Case c, String impl, int threads) {
         Fp8GemmBenchmark b = new Fp8GemmBenchmark();
         b.op = c.op();
         b.backend = impl;
         b.threads = threads;
         b.shape = c.linear().name();
+        b.setup(c.linear());
+        return b;
+    }
+
+    /** GFLOP/s of one sample: calls for at least {@code sampleMs} ms. */
+    private static double sample(Fp8GemmBenchmark b, double gflopPerCall, int sampleMs) {
+        long t0 = System.nanoTime();
+        long n = 0;
+        long elapsed;
+        do {
+            b.call();
+            n++;
+            elapsed = System.nanoTime() - t0;
+        } while (elapsed < sampleMs * 1_000_000L);
+        return gflopPerCall * n / (elapsed * 1e-9);
+    }
+
+    private static String time(Case c, String impl, int threads, int samples, int sampleMs) {
         int[] d = c.mnk();
         double gflop = 2.0 * d[0] * d[1] * d[2] * 1e-9;
         double[] rates = new double[samples];
+        Fp8GemmBenchmark b = setUp(c, impl, threads);
         try {
-            b.setup(c.linear());
             for (int s = 0; s < samples; s++) {
-                long t0 = System.nanoTime();
-                long n = 0;
-                long elapsed;
-                do {
-                    b.call();
-                    n++;
-                    elapsed = System.nanoTime() - t0;
-                } while (elapsed < sampleMs * 1_000_000L);
-                rates[s] = gflop * n / (elapsed * 1e-9);
+                rates[s] = sample(b, gflop, sampleMs);
             }
         } finally {
             b.tearDown();
