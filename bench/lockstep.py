@@ -18,9 +18,13 @@ times), the median per-step tokens/s, peak RSS, and the loss check of --loss-che
 within 1e-4 relative, the last step within 1e-3, and the same rows (rows_sum) at every step on every side.
 Prints one table row per thread count and one JSON line (prefix "JSON "); exit 1 if a check fails.
 
-Files in --out: <side>-t<threads>.steps.jsonl (one STEP object per line, plus "order" (0 = went first) and
-"driver_s" (the driver's own wall time of the step, gate included)), <side>-t<threads>.json (the side's final JSON)
-and <side>-t<threads>.log (its stderr).
+To show whether the idle sides really keep still (a JVM may compile or collect garbage in the background), it reads
+the CPU time of the idle processes (/proc/<pid>/stat) before and after each step and prints, per side, the CPU time
+the others used during its timed steps relative to those steps' time.
+
+Files in --out: <side>-t<threads>.steps.jsonl (one STEP object per line, plus "order" (0 = went first),
+"driver_s" (the driver's own wall time of the step, gate included) and "idle_cpu_s" (CPU seconds the other sides
+used meanwhile)), <side>-t<threads>.json (the side's final JSON) and <side>-t<threads>.log (its stderr).
 
 Usage (scripts/bench-vs-torch builds the commands; {threads} is replaced by each thread count):
   /usr/bin/python3 bench/lockstep.py --out DIR --threads "1 2" --steps 20 --warmup 3 --seq-len 256 --batch 8 \\
@@ -38,6 +42,7 @@ import sys
 import time
 
 FIRST_TOL, LAST_TOL = 1e-4, 1e-3
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class SideFailed(Exception):
@@ -91,10 +96,12 @@ class Side:
         if rec.get("step") != s:
             raise SideFailed(f"side '{self.name}' reported step {rec.get('step')} when asked for step {s}")
         rec.update(order=order, driver_s=time.perf_counter() - t0)
+        return rec
+
+    def save(self, rec):
         self.records.append(rec)
         self.steps_file.write(json.dumps(rec) + "\n")
         self.steps_file.flush()
-        return rec
 
     def finish(self):
         """Closes the gate; returns the side's final JSON object (the last stdout line that parses as one)."""
@@ -113,6 +120,15 @@ class Side:
                     fh.write("\n")
                 return final
         raise SideFailed(f"side '{self.name}' printed no final JSON object on stdout (see {self.log_path})")
+
+    def cpu_seconds(self):
+        """CPU time (user + system, all threads) the process has used so far, from /proc/<pid>/stat."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK   # utime, stime (fields 14, 15 of proc(5))
 
     def kill(self):
         if self.proc.poll() is None:
@@ -135,7 +151,12 @@ def run_thread_count(a, threads):
             times = {}
             for pos, side in enumerate(order):
                 time.sleep(a.pause)
-                times[side.name] = side.step(s, pos)["seconds"]
+                idle = [x for x in sides if x is not side]
+                before = sum(x.cpu_seconds() for x in idle)
+                rec = side.step(s, pos)
+                rec["idle_cpu_s"] = sum(x.cpu_seconds() for x in idle) - before
+                side.save(rec)
+                times[side.name] = rec["seconds"]
             label = "warm-up" if s < a.warmup else "timed"
             print(f"  {threads} thread(s) step {s + 1}/{total} ({label}): "
                   + ", ".join(f"{n} {times[n]:.3f} s" for n, _ in a.side), flush=True)
@@ -157,7 +178,8 @@ def summarize(a, threads, results):
     row = {"threads": threads, "sides": {}, "ratios": {}, "problems": []}
     for name, (recs, final) in results.items():
         t = timed[name]
-        row["sides"][name] = {"tokens_per_s": tok * len(t) / sum(t),
+        idle_cpu = sum(r["idle_cpu_s"] for r in recs[a.warmup:])
+        row["sides"][name] = {"tokens_per_s": tok * len(t) / sum(t), "idle_cpu_share": idle_cpu / sum(t),
                               "median_step_tokens_per_s": tok / statistics.median(t),
                               "peak_rss_bytes": final.get("peak_rss_bytes", -1),
                               "step_seconds": t, "losses": [r["loss"] for r in recs]}
@@ -249,6 +271,9 @@ def main():
         rows.append(summarize(a, t, results))
     print(f"load at the end: {os.getloadavg()[0]:.1f}")
     print_table(a, rows)
+    print("CPU time the idle sides used during a side's timed steps, relative to those steps' time (0 = no "
+          "interference):\n  " + "; ".join(f"{row['threads']} thread(s): " + ", ".join(
+              f"{n} {s['idle_cpu_share']:.1%}" for n, s in row["sides"].items()) for row in rows))
     ok = True
     for row in rows:
         for p in row["problems"]:
