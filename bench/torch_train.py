@@ -10,6 +10,12 @@ and --tokens FILE (raw little-endian int32 rows of seq-len + 1 tokens; step s tr
 (s+1)*batch - 1), it trains exactly the model and the batches `scripts/sparkseek bench-model --init DIR --tokens
 FILE` does: scripts/bench-vs-torch runs the two side by side. Without them: random init and random tokens.
 
+With --step-gate stdin (as `bench-model --step-gate stdin`; bench/lockstep.py drives both): prints "READY" on stdout
+once loaded, then before each step (warm-up and timed) reads one line from stdin and after it prints
+"STEP {json}" (step, seconds, loss, rows_sum) on stdout, so that a driver can run the trainers one step at a time in
+turn. After the last step it waits for the end of stdin (so that its exit does not overlap another side's timed
+step), then prints the final JSON object, as without the gate.
+
 AdamW as our optimizer (io.sparkseek.model.optim.AdamW): β 0.9/0.95, ε 1e-8, weight decay 0.1 on matrices only
 (every Linear, the embedding, lm_head, the router gate; never the norm weights), constant learning rate, and the
 global gradient norm clipped to 1.0.
@@ -192,6 +198,8 @@ def main():
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=1e-3, help="constant learning rate")
+    ap.add_argument("--step-gate", choices=("none", "stdin"), default="none",
+                    help="stdin: wait for a line on stdin before each step, print 'STEP {json}' after it")
     a = ap.parse_args()
     if (a.model is None) == (a.init is None):
         raise SystemExit("give exactly one of --model CONFIG.json (random init) or --init HF_DIR")
@@ -217,20 +225,31 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
     times, losses = [], []
+    gated = a.step_gate == "stdin"
+    if gated:
+        print("READY", flush=True)
     for s in range(total):
         if a.tokens:
             rows = data[s * a.batch:(s + 1) * a.batch]
         else:
             rows = torch.randint(0, c["vocab_size"], (a.batch, a.seq_len + 1))
+        if gated and not sys.stdin.readline():
+            raise SystemExit(f"--step-gate stdin: input closed before step {s}; the driver must send one line per step")
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = m(rows)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
+        seconds = time.perf_counter() - t0
         if s >= a.warmup:
-            times.append(time.perf_counter() - t0)
+            times.append(seconds)
         losses.append(loss.item())
+        if gated:
+            print("STEP " + json.dumps({"step": s, "seconds": seconds, "loss": losses[-1],
+                                        "rows_sum": int(rows.sum())}), flush=True)
+    if gated:
+        sys.stdin.read()   # until the driver closes the gate
     tok = a.batch * a.seq_len
     print(json.dumps({"impl": "pytorch-" + torch.__version__, "threads": a.threads,
                       "tokens_per_s": tok * len(times) / sum(times), "median_step_s": sorted(times)[len(times) // 2],

@@ -19,10 +19,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -122,6 +125,11 @@ public final class BenchModelCommand implements Callable<Integer> {
             + "steadier than two runs on a machine whose speed drifts")
     String versus;
 
+    @Option(names = "--step-gate", defaultValue = "none", description = "stdin: before each step (warm-up and "
+            + "timed) wait for a line on stdin, after it print 'STEP {json}' (step, seconds, loss, rows_sum) on "
+            + "stdout; how bench/lockstep.py runs trainers one step at a time in turn (default ${DEFAULT-VALUE})")
+    String stepGate;
+
     @Override
     public Integer call() throws Exception {
         if (steps < 1 || warmup < 0 || seqLen < 1 || batch < 1) {
@@ -140,6 +148,7 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--fidelity-out " + fidelityOut + " compares two runs: add --versus "
                     + "fp32 (the reference) to --precision fp8 (the run under test)");
         }
+        StepGate gate = gate();
         TokenDataset dataset = null;
         BatchPlan plan = null;
         if (data != null) {
@@ -172,11 +181,20 @@ public final class BenchModelCommand implements Callable<Integer> {
         double[] losses = new double[warmup + steps];
         double[] otherLosses = new double[warmup + steps];
         try (ComputePool pool = new ComputePool(threads)) {
+            if (gate != null) {
+                gate.ready();
+            }
             for (int s = 0; s < warmup + steps; s++) {
                 int[] rows = fileRows != null ? TokenFile.batch(tokens, fileRows, seqLen, s, batch)
                         : dataset != null ? dataset.readRows("train", plan.rows(s))
                         : synthetic.batch(s, batch, seqLen);
+                if (gate != null) {
+                    gate.await(s);
+                }
                 LocalTrainer.StepResult r = trainer.step(pool, rows, batch, seqLen);
+                if (gate != null) {
+                    gate.done(s, r.nanos() / 1e9, r.loss(), rows);
+                }
                 LocalTrainer.StepResult o = other == null ? null : other.step(pool, rows, batch, seqLen);
                 losses[s] = r.loss();
                 otherLosses[s] = o == null ? Double.NaN : o.loss();
@@ -194,6 +212,9 @@ public final class BenchModelCommand implements Callable<Integer> {
                     System.out.printf("step %d%s  loss %.4f  %.2f s  %.0f tokens/s%n", s, s < warmup ? " (warm-up)" : "",
                             r.loss(), r.nanos() / 1e9, r.tokensPerSecond());
                 }
+            }
+            if (gate != null) {
+                gate.awaitEnd();
             }
         }
         double total = Arrays.stream(stepSeconds).sum();
@@ -264,6 +285,18 @@ public final class BenchModelCommand implements Callable<Integer> {
             System.out.printf("peak RSS %.0f MiB%n", peakRss() / 1048576.0);
         }
         return 0;
+    }
+
+    /** The {@code --step-gate} on this process's stdin/stdout, or null without one. */
+    StepGate gate() {
+        if (!StepGate.enabled(stepGate)) {
+            return null;
+        }
+        if (versus != null) {
+            throw new IllegalArgumentException("--step-gate " + stepGate + " with --versus " + versus + ": the gate "
+                    + "runs one trainer per process; drop --versus (bench/lockstep.py runs the second one)");
+        }
+        return new StepGate(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), System.out);
     }
 
     private LocalTrainer trainer(ModelConfig cfg, PrecisionPolicy policy) throws IOException {
