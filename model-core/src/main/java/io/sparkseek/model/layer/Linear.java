@@ -40,7 +40,8 @@ public final class Linear {
     private final ComputeBackend fp8;    // null: FP32
     private final InputCache inputCache;
 
-    private float[] x;      // FP32: cached input [n, in] (by reference)
+    private float[] x;      // FP32: cached input [n, in] (by reference), from element xOff
+    private int xOff;
     private float[] y;      // output buffer [n, out]
     private float[] dx;     // input-gradient buffer [n, in]
     // FP8 caches and buffers
@@ -100,8 +101,7 @@ public final class Linear {
         inputOwner = null;
         xCols = null;
         if (fp8 == null) {
-            this.x = x;
-            CpuGemm.nt(pool, n, out, in, x, 0, in, weight.w(), 0, in, y, 0, out, false);
+            forwardAt(pool, x, 0, n, y, 0);
             return y;
         }
         wq = wBuf.quantize(fp8, pool, weight.w(), out, in, G, G);
@@ -131,7 +131,10 @@ public final class Linear {
             throw new IllegalArgumentException(weight.name() + " cannot share the input of " + first.weight.name());
         }
         if (fp8 == null) {
-            return forward(pool, first.x, n);
+            y = Buffers.ensure(y, n * out);
+            inputOwner = null;
+            forwardAt(pool, first.x, first.xOff, n, y, 0);
+            return y;
         }
         if (first.xq == null || first.xq.rows() != n) {
             throw new IllegalStateException(first.weight.name() + " has no cached input of " + n + " rows to share");
@@ -144,6 +147,28 @@ public final class Linear {
         wq = wBuf.quantize(fp8, pool, weight.w(), out, in, G, G);
         fp8.fprop(pool, first.xq, wq, y);
         return y;
+    }
+
+    /**
+     * FP32 only, on rows inside callers' arrays (MoE experts' slices of a layer-wide buffer): x[xOff, +n·in) →
+     * y[yOff, +n·out). Caches x (by reference) and xOff: those rows must stay unchanged until backward.
+     */
+    void forwardAt(ComputePool pool, float[] x, int xOff, int n, float[] y, int yOff) {
+        if (fp8 != null) {
+            throw new IllegalStateException(weight.name() + ": FP8 Linears read and write whole buffers");
+        }
+        this.x = x;
+        this.xOff = xOff;
+        CpuGemm.nt(pool, n, out, in, x, xOff, in, weight.w(), 0, in, y, yOff, out, false);
+    }
+
+    /** FP32 only: dy[dyOff, +n·out) → dx[dxOff, +n·in); dW += dyᵀ·x on the rows of the last {@link #forwardAt}. */
+    void backwardAt(ComputePool pool, float[] dy, int dyOff, int n, float[] dx, int dxOff) {
+        if (fp8 != null) {
+            throw new IllegalStateException(weight.name() + ": FP8 Linears read and write whole buffers");
+        }
+        CpuGemm.nn(pool, n, in, out, dy, dyOff, out, weight.w(), 0, in, dx, dxOff, in, false);
+        CpuGemm.tn(pool, out, in, n, dy, dyOff, out, x, xOff, in, weight.g(), 0, in, true);
     }
 
     /** The cached input, dequantized and re-quantized in 128×1 tiles along tokens (once per forward). */
@@ -164,8 +189,7 @@ public final class Linear {
     public float[] backward(ComputePool pool, float[] dy, int n) {
         dx = Buffers.ensure(dx, n * in);
         if (fp8 == null) {
-            CpuGemm.nn(pool, n, in, out, dy, 0, out, weight.w(), 0, in, dx, 0, in, false);
-            CpuGemm.tn(pool, out, in, n, dy, 0, out, x, 0, in, weight.g(), 0, in, true);
+            backwardAt(pool, dy, 0, n, dx, 0);
             return dx;
         }
         fp8.dgrad(pool, dyBuf.quantize(fp8, pool, dy, n, out, 1, G), wq, dx);

@@ -16,6 +16,11 @@ import java.util.List;
  * shared output is added, so results are bit-identical for any thread count. Experts run as dynamic tasks
  * over the pool, largest load first; inside a task all GEMMs use a serial pool (never nested parallelism).
  *
+ * <p>FP32 experts gather into, and run on, rows {@code [start_j, start_j + load_j)} of one {@link ExpertBuffers}
+ * of n·K rows that all experts of the layer share (disjoint rows, so the tasks can run at once): the step loop stops
+ * allocating after its first step, and the memory does not depend on how unbalanced the routing is. FP8 experts,
+ * whose kernels read and write whole arrays, keep buffers of their own, grown with their load.
+ *
  * <p>Balance loss: rows are B consecutive sequences of length seqLen (n = B·seqLen). Per sequence,
  * f_i = E/(K·T)·#{t : i ∈ S(t)} with S the <em>actual</em> (biased, group-limited) routing set (spec §14 q.1
  * leaves this open), s'_{i,t} = s_{i,t}/Σ_j s_{j,t}, P_i = mean_t s'_{i,t}, L = α·Σ_i f_i·P_i; the layer's
@@ -37,6 +42,9 @@ public final class MoE {
     private final int[] start;              // first gathered row of each expert in rowAssign [E + 1]
     private final int[] cursor;             // scratch [E]
     private final int[] order;              // experts by load, largest first [E]
+    private final ExpertBuffers rows;       // FP32 experts: one buffer of n·K rows for all, expert j at start[j]
+    private final int[] base;               // first row of expert j in ye/dxe: start[j] (shared), or 0 [E]
+    // FP8 experts (their kernels take whole arrays): per-expert buffers; FP32: xe/dye unused, ye/dxe = rows.y/dx
     private final float[][] xe;             // gathered inputs per expert [load_e, H]
     private final float[][] ye;             // expert outputs (owned by the expert) [load_e, H]
     private final float[][] dye;            // gathered g·dy per expert [load_e, H]
@@ -62,6 +70,14 @@ public final class MoE {
 
     /** Routed and shared experts in FP8 when the policy says so; the router gate is always FP32 (spec §8.1). */
     public MoE(String prefix, MoeShape shape, float balanceAlpha, PrecisionPolicy policy) {
+        this(prefix, shape, balanceAlpha, policy, true);
+    }
+
+    /**
+     * {@code sharedBuffers}: FP32 routed experts work on slices of one {@link ExpertBuffers} of n·K rows (the
+     * default); false keeps a buffer per expert, sized by its own load, as FP8 experts always do (tests compare).
+     */
+    MoE(String prefix, MoeShape shape, float balanceAlpha, PrecisionPolicy policy, boolean sharedBuffers) {
         if (!(balanceAlpha >= 0f) || Float.isInfinite(balanceAlpha)) {
             throw new IllegalArgumentException("MoE " + prefix + ": balance alpha must be finite and >= 0, got "
                     + balanceAlpha);
@@ -82,6 +98,8 @@ public final class MoE {
         this.start = new int[e + 1];
         this.cursor = new int[e];
         this.order = new int[e];
+        this.rows = !sharedBuffers || experts[0].isFp8() ? null : new ExpertBuffers(shape.hidden(), shape.moeInter());
+        this.base = new int[e];
         this.xe = new float[e][];
         this.ye = new float[e][];
         this.dye = new float[e][];
@@ -115,6 +133,11 @@ public final class MoE {
     /** The shared expert, or null when n_shared_experts = 0. */
     public SwiGluMlp shared() {
         return shared;
+    }
+
+    /** The routed experts' shared buffers, or null when each expert has its own (FP8). */
+    ExpertBuffers expertBuffers() {
+        return rows;
     }
 
     public float balanceAlpha() {
@@ -167,11 +190,27 @@ public final class MoE {
             slot[a] = row - start[j];
         }
         sortByLoad();
+        if (rows != null) {
+            rows.ensure(n * k);
+            for (int j = 0; j < e; j++) {
+                ye[j] = rows.y;
+                dxe[j] = rows.dx;
+                base[j] = start[j];
+            }
+        }
 
         pool.forEachDynamic(e, i -> {
             int j = order[i];
             int m = load[j];
             if (m == 0) {
+                return;
+            }
+            if (rows != null) {
+                float[] xj = rows.x;
+                for (int r = start[j]; r < start[j] + m; r++) {
+                    System.arraycopy(x, rowAssign[r] / k * h, xj, r * h, h);
+                }
+                experts[j].forwardRows(serial, rows, start[j], m);
                 return;
             }
             float[] xj = Buffers.ensure(xe[j], m * h);
@@ -194,7 +233,7 @@ public final class MoE {
                     int a = t * k + c;
                     float g = w[a];
                     float[] out = ye[top[a]];
-                    int o = slot[a] * h;
+                    int o = (base[top[a]] + slot[a]) * h;
                     for (int d = 0; d < h; d++) {
                         y[yt + d] += g * out[o + d];
                     }
@@ -279,11 +318,11 @@ public final class MoE {
             if (m == 0) {
                 return;
             }
-            float[] dj = Buffers.ensure(dye[j], m * h);
-            dye[j] = dj;
+            float[] dj = rows != null ? rows.dy : Buffers.ensure(dye[j], m * h);
             float[] out = ye[j];
-            for (int r = 0; r < m; r++) {
-                int a = rowAssign[start[j] + r];
+            int r0 = base[j];
+            for (int r = r0; r < r0 + m; r++) {
+                int a = rowAssign[start[j] + r - r0];
                 int yt = a / k * h;
                 float g = w[a];
                 double dot = 0.0;
@@ -294,7 +333,12 @@ public final class MoE {
                 }
                 dTop[a] = (float) dot;
             }
-            dxe[j] = experts[j].backward(serial, dj, m);
+            if (rows != null) {
+                experts[j].backwardRows(serial, rows, r0, m);
+            } else {
+                dye[j] = dj;
+                dxe[j] = experts[j].backward(serial, dj, m);
+            }
         });
         float[] dxShared = shared != null ? shared.backward(pool, dy, n) : null;
         float[] dxRouter = router.backward(pool, dTop, balanceAlpha > 0f ? balanceBackward() : null, n);
@@ -308,7 +352,7 @@ public final class MoE {
                 for (int c = 0; c < k; c++) {
                     int a = t * k + c;
                     float[] g = dxe[top[a]];
-                    int o = slot[a] * h;
+                    int o = (base[top[a]] + slot[a]) * h;
                     for (int d = 0; d < h; d++) {
                         dx[xt + d] += g[o + d];
                     }

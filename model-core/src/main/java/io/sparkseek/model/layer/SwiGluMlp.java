@@ -106,6 +106,67 @@ public final class SwiGluMlp {
         return dx;
     }
 
+    /** Whether the Linears run in FP8 (then only {@link #forward}/{@link #backward} on whole buffers work). */
+    boolean isFp8() {
+        return gate.isFp8();
+    }
+
+    /**
+     * As {@link #forward}, bit for bit, on rows [r0, r0 + n) of a MoE layer's shared expert buffers (FP32 only):
+     * b.x → b.y; caches b.x (through gate/up), b.a, b.u, b.sig and b.h (through down) on those rows.
+     */
+    void forwardRows(ComputePool pool, ExpertBuffers b, int r0, int n) {
+        int ho = r0 * hidden;
+        int io = r0 * inter;
+        gate.forwardAt(pool, b.x, ho, n, b.a, io);
+        up.forwardAt(pool, b.x, ho, n, b.u, io);
+        float[] a = b.a;
+        float[] u = b.u;
+        float[] h = b.h;
+        float[] sig = b.sig;
+        pool.parallelFor(n, 1, (lo, hi) -> {
+            VecMath.sigmoid(a, io + lo * inter, sig, io + lo * inter, (hi - lo) * inter);
+            for (int i = io + lo * inter, end = io + hi * inter; i < end; i++) {
+                h[i] = a[i] * sig[i] * u[i];
+            }
+        });
+        down.forwardAt(pool, h, io, n, b.y, ho);
+    }
+
+    /**
+     * As {@link #backward}, bit for bit, on rows [r0, r0 + n) of the buffers of {@link #forwardRows}: b.dy → b.dx;
+     * dW of gate/up/down += their gradients. Uses b.dh, b.da and, once down_proj has read it, b.dy as scratch.
+     */
+    void backwardRows(ComputePool pool, ExpertBuffers b, int r0, int n) {
+        int ho = r0 * hidden;
+        int io = r0 * inter;
+        down.backwardAt(pool, b.dy, ho, n, b.dh, io);
+        float[] a = b.a;
+        float[] u = b.u;
+        float[] sigma = b.sig;
+        float[] dh = b.dh;
+        float[] da = b.da;
+        pool.parallelFor(n, 1, (lo, hi) -> {
+            for (int i = io + lo * inter, end = io + hi * inter; i < end; i++) {
+                float ai = a[i];
+                float sig = sigma[i];
+                float silu = ai * sig;
+                float dhi = dh[i];
+                da[i] = dhi * u[i] * (sig * (1f + ai * (1f - sig)));
+                dh[i] = dhi * silu;   // du
+            }
+        });
+        float[] dx = b.dx;
+        float[] dxUp = b.dy;
+        gate.backwardAt(pool, da, io, n, dx, ho);
+        up.backwardAt(pool, dh, io, n, dxUp, ho);
+        pool.parallelFor(n, 1, (lo, hi) -> {
+            for (int i = ho + lo * hidden, end = ho + hi * hidden; i < end; i++) {
+                dx[i] = dx[i] + dxUp[i];
+            }
+        });
+    }
+
     static float sigmoid(float v) {
         return VecMath.sigmoid(v);
     }
