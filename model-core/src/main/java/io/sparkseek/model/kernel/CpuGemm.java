@@ -52,6 +52,8 @@ public final class CpuGemm {
     static final long PACK_MIN_MACS = 512;
     /** {@code tn} reads A in place (no packing) when the block of C is at most this wide. */
     static final int TN_DIRECT_MAX_N = 4 * NR;
+    /** {@code nt} and {@code nn} read A's rows in place (no transposing pack) when C's column block is this narrow. */
+    static final int ROWS_DIRECT_MAX_N = NR;
     /** {@code nn} and {@code tn} read B in place when a thread's block of C has at most this many rows. */
     static final int DIRECT_B_MAX_M = 4 * MR;
     /**
@@ -237,7 +239,7 @@ public final class CpuGemm {
         // Packing A costs about as much as a product with one column panel (attention's P·V, dV): then A
         // is read in place. Row-major A (nt, nn) read in place makes a slower kernel (MR row streams), so
         // only then; A of tn (MR consecutive floats per k) reads as well as packed, so up to a few panels.
-        boolean directA = kind == TN ? nc <= TN_DIRECT_MAX_N : nc <= NR;
+        boolean directA = kind == TN ? nc <= TN_DIRECT_MAX_N : nc <= ROWS_DIRECT_MAX_N;
         Operand aOp;
         if (directA && kind == TN) {
             // A(i, p) = a[aOff + p·lda + i]: panels of MR consecutive columns, stepping lda per k.
@@ -326,6 +328,8 @@ public final class CpuGemm {
                 }
                 if (mr == MR && nr == NR && !rows && as == MR && bs == NR) {
                     kernelPP2(kc, pa, ao, pb, bo, c, co, ldc, load);
+                } else if (mr == MR && nr == NR && rows && bs == NR) {
+                    kernelRP2(kc, pa, ao, as, pb, bo, c, co, ldc, load);
                 } else if (mr == MR && nr == NR) {
                     kernel(rows, true, kc, pa, ao, as, pb, bo, bs, c, co, ldc, load);
                 } else if (mr == MR && nr == VL) {
@@ -709,6 +713,81 @@ public final class CpuGemm {
             x = FloatVector.broadcast(S, ap[a7 + p]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
             bo += bs;
+        }
+        // Store through an exactly-typed receiver: 1·c is c bit for bit, but a method call on the loop phi
+        // itself relies on type profiles, which another FloatVector species elsewhere in the JVM pollutes.
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        one.mul(c00).intoArray(c, co);
+        one.mul(c01).intoArray(c, co + VL);
+        one.mul(c10).intoArray(c, co + 1 * ldc);
+        one.mul(c11).intoArray(c, co + 1 * ldc + VL);
+        one.mul(c20).intoArray(c, co + 2 * ldc);
+        one.mul(c21).intoArray(c, co + 2 * ldc + VL);
+        one.mul(c30).intoArray(c, co + 3 * ldc);
+        one.mul(c31).intoArray(c, co + 3 * ldc + VL);
+        one.mul(c40).intoArray(c, co + 4 * ldc);
+        one.mul(c41).intoArray(c, co + 4 * ldc + VL);
+        one.mul(c50).intoArray(c, co + 5 * ldc);
+        one.mul(c51).intoArray(c, co + 5 * ldc + VL);
+        one.mul(c60).intoArray(c, co + 6 * ldc);
+        one.mul(c61).intoArray(c, co + 6 * ldc + VL);
+        one.mul(c70).intoArray(c, co + 7 * ldc);
+        one.mul(c71).intoArray(c, co + 7 * ldc + VL);
+    }
+
+    /**
+     * {@link #kernelR2} on a packed B (B(p, j) = bp[bo + p·NR + j]): every index affine in p with a constant stride,
+     * so the bounds checks leave the loop (see {@link #kernelPP2}).
+     */
+    static void kernelRP2(int kc, float[] ap, int ao, int as, float[] bp, int bo, float[] c, int co, int ldc,
+                          boolean load) {
+        // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
+        float[] src = load ? c : ZERO_ROW;
+        int so = load ? co : 0;
+        int sld = load ? ldc : 0;
+        FloatVector c00 = FloatVector.fromArray(S, src, so);
+        FloatVector c01 = FloatVector.fromArray(S, src, so + VL);
+        FloatVector c10 = FloatVector.fromArray(S, src, so + 1 * sld);
+        FloatVector c11 = FloatVector.fromArray(S, src, so + 1 * sld + VL);
+        FloatVector c20 = FloatVector.fromArray(S, src, so + 2 * sld);
+        FloatVector c21 = FloatVector.fromArray(S, src, so + 2 * sld + VL);
+        FloatVector c30 = FloatVector.fromArray(S, src, so + 3 * sld);
+        FloatVector c31 = FloatVector.fromArray(S, src, so + 3 * sld + VL);
+        FloatVector c40 = FloatVector.fromArray(S, src, so + 4 * sld);
+        FloatVector c41 = FloatVector.fromArray(S, src, so + 4 * sld + VL);
+        FloatVector c50 = FloatVector.fromArray(S, src, so + 5 * sld);
+        FloatVector c51 = FloatVector.fromArray(S, src, so + 5 * sld + VL);
+        FloatVector c60 = FloatVector.fromArray(S, src, so + 6 * sld);
+        FloatVector c61 = FloatVector.fromArray(S, src, so + 6 * sld + VL);
+        FloatVector c70 = FloatVector.fromArray(S, src, so + 7 * sld);
+        FloatVector c71 = FloatVector.fromArray(S, src, so + 7 * sld + VL);
+        int a1 = ao + 1 * as;
+        int a2 = ao + 2 * as;
+        int a3 = ao + 3 * as;
+        int a4 = ao + 4 * as;
+        int a5 = ao + 5 * as;
+        int a6 = ao + 6 * as;
+        int a7 = ao + 7 * as;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo + p * NR);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + p * NR + VL);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ao + p]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[a1 + p]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[a2 + p]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[a3 + p]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[a4 + p]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[a5 + p]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, ap[a6 + p]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, ap[a7 + p]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
         // Store through an exactly-typed receiver: 1·c is c bit for bit, but a method call on the loop phi
         // itself relies on type profiles, which another FloatVector species elsewhere in the JVM pollutes.
