@@ -66,6 +66,10 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--bf16-moments", description = "AdamW moments in BF16 (always with --precision fp8)")
     boolean bf16Moments;
 
+    @Option(names = "--fp32-moments", description = "AdamW moments in FP32 even with --precision fp8 (the FP8 recipe "
+            + "keeps them in BF16): with --versus, makes the FP8 GEMMs the only difference from an FP32 run")
+    boolean fp32Moments;
+
     @Option(names = "--init", description = "HF model dir (config.json + model.safetensors, e.g. from init) to "
             + "start from instead of a seed-1 random init; its config.json must match --model")
     Path init;
@@ -307,11 +311,19 @@ public final class BenchModelCommand implements Callable<Integer> {
             m = new DeepSeekModel(cfg, 0f, policy);
             m.initialize(1);
         }
-        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments || policy.bf16Moments()));
+        AdamW opt = new AdamW(m.params(), AdamWConfig.DEFAULT.withBf16Moments(bf16Moments(policy)));
         LrSchedule schedule = cosine ? new LrSchedule(lr, minLr, lrWarmup, warmup + steps, true)
                 : new LrSchedule(lr, lr, 0, warmup + steps, false);
         return new LocalTrainer(m, opt, schedule,
                 new LocalTrainer.Settings(1.0, gamma));
+    }
+
+    /** Whether a trainer in {@code policy} keeps BF16 moments: the policy's choice unless an option overrides it. */
+    boolean bf16Moments(PrecisionPolicy policy) {
+        if (bf16Moments && fp32Moments) {
+            throw new IllegalArgumentException("--bf16-moments and --fp32-moments contradict each other: give one");
+        }
+        return bf16Moments || (!fp32Moments && policy.bf16Moments());
     }
 
     /** Peak resident set of this process (VmHWM in /proc/self/status), or -1 where there is none (not Linux). */

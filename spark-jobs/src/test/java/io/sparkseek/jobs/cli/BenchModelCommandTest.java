@@ -2,6 +2,8 @@ package io.sparkseek.jobs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkseek.model.config.PrecisionPolicy;
+import io.sparkseek.model.kernel.JavaBackend;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -15,13 +17,29 @@ import java.nio.charset.StandardCharsets;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** {@code bench-model --step-gate}: option parsing and the line protocol bench/lockstep.py drives. */
+/**
+ * {@code bench-model}: the moments options, and {@code --step-gate}'s option parsing and the line protocol
+ * bench/lockstep.py drives.
+ */
 class BenchModelCommandTest {
 
     private static BenchModelCommand parse(String... args) {
         BenchModelCommand cmd = new BenchModelCommand();
         new CommandLine(cmd).parseArgs(args);
         return cmd;
+    }
+
+    @Test
+    void momentsFollowThePrecisionUnlessOverridden() {
+        PrecisionPolicy fp8 = PrecisionPolicy.fp8(JavaBackend.INSTANCE);
+        assertThat(parse("--model", "m.json").bf16Moments(PrecisionPolicy.FP32)).isFalse();
+        assertThat(parse("--model", "m.json").bf16Moments(fp8)).isTrue();
+        assertThat(parse("--model", "m.json", "--bf16-moments").bf16Moments(PrecisionPolicy.FP32)).isTrue();
+        assertThat(parse("--model", "m.json", "--fp32-moments").bf16Moments(fp8)).isFalse();
+        assertThat(parse("--model", "m.json", "--fp32-moments").bf16Moments(PrecisionPolicy.FP32)).isFalse();
+        BenchModelCommand both = parse("--model", "m.json", "--fp32-moments", "--bf16-moments");
+        assertThatThrownBy(() -> both.bf16Moments(fp8)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--bf16-moments and --fp32-moments");
     }
 
     @Test
