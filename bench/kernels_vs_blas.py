@@ -17,7 +17,19 @@ import argparse, json, os, statistics, subprocess, sys, time
 
 import numpy as np
 
-from numpy_gemm import operands
+
+
+def operands(op, m, n, k, rng):
+    """float32 operands in the layout our Linear uses; np.matmul passes the transposed views as BLAS flags:
+    fprop Y[M,N] = X[M,K] . W[N,K]^T, dgrad dX[M,N] = dY[M,K] . W[K,N], wgrad dW[M,N] = dY[K,M]^T . X[K,N]."""
+    f = lambda *s: rng.standard_normal(s, dtype=np.float32)
+    if op == "fprop":
+        return f(m, k), f(n, k).T
+    if op == "dgrad":
+        return f(m, k), f(k, n)
+    if op == "wgrad":
+        return f(k, m).T, f(k, n)
+    raise SystemExit(f"op '{op}': use fprop, dgrad or wgrad")
 
 
 class Ours:

@@ -12,10 +12,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Our GEMMs on the model's shapes, timed the simple way so that {@code scripts/bench-kernels} can alternate them with
- * numpy/OpenBLAS ({@code bench/numpy_gemm.py}) in separate processes: per case, {@link Fp8GemmBenchmark}'s setup
- * (random operands, FP8 quantized once, JIT warm-up until stable), then {@code samples} samples of at least
- * {@code sampleMs} ms, GFLOP/s = 2·M·N·K·calls / time, median of the samples. One JSON line per case on stdout.
+ * Our GEMMs on the model's shapes, timed the simple way, for comparison with numpy/OpenBLAS in another process: per
+ * case, {@link Fp8GemmBenchmark}'s setup (random operands, FP8 quantized once, JIT warm-up until stable), then
+ * {@code samples} samples of at least {@code sampleMs} ms, GFLOP/s = 2·M·N·K·calls / time, median of the samples.
+ * One JSON line per case on stdout.
  *
  * <p>The cases are every FP8 Linear of {@link GemmShapes} plus {@code lm_head} (hidden → vocab over all tokens, FP32
  * only: spec §8.1 keeps it out of FP8), each as fprop, dgrad and wgrad. {@code --list} prints the cases (name, op,

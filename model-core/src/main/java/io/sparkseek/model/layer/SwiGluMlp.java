@@ -62,16 +62,7 @@ public final class SwiGluMlp {
         u = up.forwardOnInputOf(pool, gate, n);   // same x: quantized once in FP8
         h = Buffers.ensure(h, n * inter);
         sig = Buffers.ensure(sig, n * inter);
-        float[] a = this.a;
-        float[] u = this.u;
-        float[] h = this.h;
-        float[] sig = this.sig;
-        pool.parallelFor(n, 1, (lo, hi) -> {
-            VecMath.sigmoid(a, lo * inter, sig, lo * inter, (hi - lo) * inter);
-            for (int i = lo * inter, end = hi * inter; i < end; i++) {
-                h[i] = a[i] * sig[i] * u[i];
-            }
-        });
+        activate(pool, n, 0, a, u, sig, h);
         return down.forward(pool, h, n);
     }
 
@@ -80,29 +71,11 @@ public final class SwiGluMlp {
         float[] dh = down.backward(pool, dy, n);
         da = Buffers.ensure(da, n * inter);
         du = Buffers.ensure(du, n * inter);
-        float[] a = this.a;
-        float[] u = this.u;
-        float[] da = this.da;
-        float[] du = this.du;
-        float[] sigma = this.sig;
-        pool.parallelFor(n, 1, (lo, hi) -> {
-            for (int i = lo * inter, end = hi * inter; i < end; i++) {
-                float ai = a[i];
-                float sig = sigma[i];
-                float silu = ai * sig;
-                da[i] = dh[i] * u[i] * (sig * (1f + ai * (1f - sig)));
-                du[i] = dh[i] * silu;
-            }
-        });
+        activationGradients(pool, n, 0, a, u, sig, dh, da, du);
         float[] dxGate = gate.backward(pool, da, n);
         float[] dxUp = up.backward(pool, du, n);
         dx = Buffers.ensure(dx, n * hidden);
-        float[] dx = this.dx;
-        pool.parallelFor(n, 1, (lo, hi) -> {
-            for (int i = lo * hidden, end = hi * hidden; i < end; i++) {
-                dx[i] = dxGate[i] + dxUp[i];
-            }
-        });
+        sum(pool, n, hidden, 0, dxGate, dxUp, dx);
         return dx;
     }
 
@@ -120,17 +93,8 @@ public final class SwiGluMlp {
         int io = r0 * inter;
         gate.forwardAt(pool, b.x, ho, n, b.a, io);
         up.forwardAt(pool, b.x, ho, n, b.u, io);
-        float[] a = b.a;
-        float[] u = b.u;
-        float[] h = b.h;
-        float[] sig = b.sig;
-        pool.parallelFor(n, 1, (lo, hi) -> {
-            VecMath.sigmoid(a, io + lo * inter, sig, io + lo * inter, (hi - lo) * inter);
-            for (int i = io + lo * inter, end = io + hi * inter; i < end; i++) {
-                h[i] = a[i] * sig[i] * u[i];
-            }
-        });
-        down.forwardAt(pool, h, io, n, b.y, ho);
+        activate(pool, n, io, b.a, b.u, b.sig, b.h);
+        down.forwardAt(pool, b.h, io, n, b.y, ho);
     }
 
     /**
@@ -141,28 +105,41 @@ public final class SwiGluMlp {
         int ho = r0 * hidden;
         int io = r0 * inter;
         down.backwardAt(pool, b.dy, ho, n, b.dh, io);
-        float[] a = b.a;
-        float[] u = b.u;
-        float[] sigma = b.sig;
-        float[] dh = b.dh;
-        float[] da = b.da;
+        activationGradients(pool, n, io, b.a, b.u, b.sig, b.dh, b.da, b.dh);   // du in place of dh
+        gate.backwardAt(pool, b.da, io, n, b.dx, ho);
+        up.backwardAt(pool, b.dh, io, n, b.dy, ho);
+        sum(pool, n, hidden, ho, b.dx, b.dy, b.dx);
+    }
+
+    /** sig = σ(a), h = SiLU(a) ⊙ u on rows [0, n) of [·, inter] arrays from element {@code off}. */
+    private void activate(ComputePool pool, int n, int off, float[] a, float[] u, float[] sig, float[] h) {
         pool.parallelFor(n, 1, (lo, hi) -> {
-            for (int i = io + lo * inter, end = io + hi * inter; i < end; i++) {
-                float ai = a[i];
-                float sig = sigma[i];
-                float silu = ai * sig;
-                float dhi = dh[i];
-                da[i] = dhi * u[i] * (sig * (1f + ai * (1f - sig)));
-                dh[i] = dhi * silu;   // du
+            VecMath.sigmoid(a, off + lo * inter, sig, off + lo * inter, (hi - lo) * inter);
+            for (int i = off + lo * inter, end = off + hi * inter; i < end; i++) {
+                h[i] = a[i] * sig[i] * u[i];
             }
         });
-        float[] dx = b.dx;
-        float[] dxUp = b.dy;
-        gate.backwardAt(pool, da, io, n, dx, ho);
-        up.backwardAt(pool, dh, io, n, dxUp, ho);
+    }
+
+    /** da and du from dh = ∂L/∂h on rows [0, n) from element {@code off}; du may be dh itself (read first). */
+    private void activationGradients(ComputePool pool, int n, int off, float[] a, float[] u, float[] sigma,
+                                     float[] dh, float[] da, float[] du) {
         pool.parallelFor(n, 1, (lo, hi) -> {
-            for (int i = ho + lo * hidden, end = ho + hi * hidden; i < end; i++) {
-                dx[i] = dx[i] + dxUp[i];
+            for (int i = off + lo * inter, end = off + hi * inter; i < end; i++) {
+                float ai = a[i];
+                float sig = sigma[i];
+                float dhi = dh[i];
+                da[i] = dhi * u[i] * (sig * (1f + ai * (1f - sig)));
+                du[i] = dhi * (ai * sig);
+            }
+        });
+    }
+
+    /** out = p + q on rows [0, n) of [·, width] arrays from element {@code off} (out may be p). */
+    private static void sum(ComputePool pool, int n, int width, int off, float[] p, float[] q, float[] out) {
+        pool.parallelFor(n, 1, (lo, hi) -> {
+            for (int i = off + lo * width, end = off + hi * width; i < end; i++) {
+                out[i] = p[i] + q[i];
             }
         });
     }
