@@ -71,6 +71,19 @@ public final class E5M6Tiles {
         return new E5M6Tiles(rows, cols, codes, scales);
     }
 
+    /**
+     * Wraps codes and scales that a faster path wrote exactly as {@link #quantizeInto} would have (the Vector-API
+     * {@code kernel.E5M6Vectors}); the arrays are used as they are, not copied.
+     */
+    public static E5M6Tiles wrap(int rows, int cols, short[] codes, float[] scales) {
+        int sCols = (cols + TILE - 1) / TILE;
+        if (rows < 0 || cols < 0 || codes.length < (long) rows * cols || scales.length < (long) rows * sCols) {
+            throw new IllegalArgumentException("buffers of " + codes.length + " codes and " + scales.length
+                    + " scales do not hold [" + rows + ", " + cols + "] in 1x" + TILE + " tiles");
+        }
+        return new E5M6Tiles(rows, cols, codes, scales);
+    }
+
     /** Writes {@code decode(code) · s} into {@code dst[0, rows·cols)}. */
     public void dequantizeInto(float[] dst) {
         int sCols = (cols + TILE - 1) / TILE;

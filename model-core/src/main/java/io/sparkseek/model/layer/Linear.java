@@ -6,6 +6,7 @@ import io.sparkseek.model.fp8.QuantizedMatrix;
 import io.sparkseek.model.kernel.ComputeBackend;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.kernel.CpuGemm;
+import io.sparkseek.model.kernel.E5M6Vectors;
 import io.sparkseek.model.kernel.JavaQuantizer;
 
 /**
@@ -110,7 +111,7 @@ public final class Linear {
         if (inputCache == InputCache.E5M6) {
             xeCodes = Buffers.ensure(xeCodes, n * in);
             xeScales = Buffers.ensure(xeScales, n * ((in + G - 1) / G));
-            xe = E5M6Tiles.quantizeInto(x, n, in, xeCodes, xeScales);
+            xe = E5M6Vectors.quantizeInto(x, n, in, xeCodes, xeScales);
             xq = null;
         } else {
             xq = xTiles;

@@ -1,6 +1,7 @@
 package io.sparkseek.model.optim;
 
 import io.sparkseek.model.fp8.Bf16;
+import io.sparkseek.model.kernel.Bf16Vectors;
 import io.sparkseek.model.kernel.ComputePool;
 import io.sparkseek.model.layer.Param;
 import jdk.incubator.vector.FloatVector;
@@ -131,15 +132,11 @@ public final class AdamW {
                     float[] vf = scratch[1];
                     for (int c0 = lo; c0 < hi; c0 += CHUNK) {
                         int len = Math.min(CHUNK, hi - c0);
-                        for (int j = 0; j < len; j++) {
-                            mf[j] = Bf16.toFloat(m[c0 + j]);
-                            vf[j] = Bf16.toFloat(v[c0 + j]);
-                        }
+                        Bf16Vectors.toFloats(m, c0, mf, 0, len);
+                        Bf16Vectors.toFloats(v, c0, vf, 0, len);
                         st.apply(w, g, c0, mf, vf, 0, len);
-                        for (int j = 0; j < len; j++) {
-                            m[c0 + j] = Bf16.fromFloat(mf[j]);
-                            v[c0 + j] = Bf16.fromFloat(vf[j]);
-                        }
+                        Bf16Vectors.fromFloats(mf, 0, m, c0, len);
+                        Bf16Vectors.fromFloats(vf, 0, v, c0, len);
                     }
                 });
             }
