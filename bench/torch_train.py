@@ -204,6 +204,10 @@ def main():
     if (a.model is None) == (a.init is None):
         raise SystemExit("give exactly one of --model CONFIG.json (random init) or --init HF_DIR")
     torch.set_num_threads(a.threads)
+    if os.environ.get("OPENBLAS_NUM_THREADS") != str(a.threads):
+        # OpenBLAS keeps its own pool (one thread per core by default), which set_num_threads does not limit
+        print(f"torch_train: warning: OPENBLAS_NUM_THREADS is {os.environ.get('OPENBLAS_NUM_THREADS')!r}, not "
+              f"{a.threads}: the GEMMs may use more threads than --threads", file=sys.stderr)
     torch.manual_seed(1)
     c = json.load(open(a.model if a.model else os.path.join(a.init, "config.json")))
     m = Model(c)
