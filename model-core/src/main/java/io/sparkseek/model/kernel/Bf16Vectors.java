@@ -45,7 +45,8 @@ public final class Bf16Vectors {
     private Bf16Vectors() {
     }
 
-    private static VectorSpecies<Short> shortSpecies() {
+    /** VL short lanes (the shape of half a float vector), or null when that is below the 64-bit shape. */
+    static VectorSpecies<Short> shortSpecies() {
         try {
             return VectorSpecies.of(short.class, VectorShape.forBitSize(VL * Short.SIZE));
         } catch (IllegalArgumentException e) {

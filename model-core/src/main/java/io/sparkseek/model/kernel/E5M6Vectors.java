@@ -7,7 +7,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,7 +32,7 @@ public final class E5M6Vectors {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int VL = F.length();
     /** VL short lanes; null when VL shorts are below the 64-bit shape (then the scalar loops run). */
-    private static final VectorSpecies<Short> H = shortSpecies();
+    private static final VectorSpecies<Short> H = Bf16Vectors.shortSpecies();
 
     private static final Fp8Format FORMAT = Fp8Format.E5M6;
     private static final int TILE = QuantizedMatrix.GROUP_SIZE;
@@ -59,14 +58,6 @@ public final class E5M6Vectors {
     private E5M6Vectors() {
     }
 
-    private static VectorSpecies<Short> shortSpecies() {
-        try {
-            return VectorSpecies.of(short.class, VectorShape.forBitSize(VL * Short.SIZE));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
     /** {@link E5M6Tiles#quantizeInto}, bit for bit, into the same buffers; same exceptions. */
     public static E5M6Tiles quantizeInto(float[] x, int rows, int cols, short[] codes, float[] scales) {
         int sCols = (cols + TILE - 1) / TILE;
@@ -79,7 +70,7 @@ public final class E5M6Vectors {
             for (int tc = 0; tc < sCols; tc++) {
                 int c0 = tc * TILE;
                 int w = Math.min(TILE, cols - c0);
-                int m = amaxBits(x, base + c0, w);
+                int m = JavaQuantizer.amaxSpan(x, base + c0, w);
                 if (m >= EXP_MASK) {
                     return E5M6Tiles.quantizeInto(x, rows, cols, codes, scales);  // the reference's message
                 }
@@ -90,20 +81,6 @@ public final class E5M6Vectors {
             }
         }
         return E5M6Tiles.wrap(rows, cols, codes, scales);
-    }
-
-    /** max over j in [0, n) of the sign-cleared bits of {@code x[off + j]}. */
-    private static int amaxBits(float[] x, int off, int n) {
-        int nv = n - n % VL;
-        IntVector mv = IntVector.zero(I);
-        for (int j = 0; j < nv; j += VL) {
-            mv = mv.max(FloatVector.fromArray(F, x, off + j).reinterpretAsInts().and(ABS_MASK));
-        }
-        int m = mv.reduceLanes(VectorOperators.MAX);
-        for (int j = nv; j < n; j++) {
-            m = Math.max(m, Float.floatToRawIntBits(x[off + j]) & ABS_MASK);
-        }
-        return m;
     }
 
     /** {@code codes[off + j] = E5M6(x[off + j] / s)} (saturating) for j in [0, n); vector body, scalar tail. */
