@@ -43,8 +43,7 @@ public final class MoE {
     private final int[] cursor;             // scratch [E]
     private final int[] order;              // experts by load, largest first [E]
     private final ExpertBuffers rows;       // FP32 experts: one buffer of n·K rows for all, expert j at start[j]
-    private final int[] base;               // first row of expert j in ye/dxe: start[j] (shared), or 0 [E]
-    // FP8 experts (their kernels take whole arrays): per-expert buffers; FP32: xe/dye unused, ye/dxe = rows.y/dx
+    // FP8 experts (their kernels take whole arrays): per-expert buffers; FP32 experts use rows instead
     private final float[][] xe;             // gathered inputs per expert [load_e, H]
     private final float[][] ye;             // expert outputs (owned by the expert) [load_e, H]
     private final float[][] dye;            // gathered g·dy per expert [load_e, H]
@@ -99,7 +98,6 @@ public final class MoE {
         this.cursor = new int[e];
         this.order = new int[e];
         this.rows = !sharedBuffers || experts[0].isFp8() ? null : new ExpertBuffers(shape.hidden(), shape.moeInter());
-        this.base = new int[e];
         this.xe = new float[e][];
         this.ye = new float[e][];
         this.dye = new float[e][];
@@ -192,11 +190,6 @@ public final class MoE {
         sortByLoad();
         if (rows != null) {
             rows.ensure(n * k);
-            for (int j = 0; j < e; j++) {
-                ye[j] = rows.y;
-                dxe[j] = rows.dx;
-                base[j] = start[j];
-            }
         }
 
         pool.forEachDynamic(e, i -> {
@@ -232,8 +225,8 @@ public final class MoE {
                 for (int c = 0; c < k; c++) {
                     int a = t * k + c;
                     float g = w[a];
-                    float[] out = ye[top[a]];
-                    int o = (base[top[a]] + slot[a]) * h;
+                    float[] out = outputs(top[a]);
+                    int o = (firstRow(top[a]) + slot[a]) * h;
                     for (int d = 0; d < h; d++) {
                         y[yt + d] += g * out[o + d];
                     }
@@ -247,6 +240,21 @@ public final class MoE {
         });
         balanceLoss = balanceAlpha > 0f ? balanceForward() : 0.0;
         return y;
+    }
+
+    /** Expert j's outputs [load_j, H], from row {@link #firstRow}: the shared buffer's, or its own. */
+    private float[] outputs(int j) {
+        return rows != null ? rows.y : ye[j];
+    }
+
+    /** Expert j's input gradients [load_j, H], from row {@link #firstRow}. */
+    private float[] inputGradients(int j) {
+        return rows != null ? rows.dx : dxe[j];
+    }
+
+    /** Expert j's first row in {@link #outputs}/{@link #inputGradients}: start_j in the shared buffer, else 0. */
+    private int firstRow(int j) {
+        return rows != null ? start[j] : 0;
     }
 
     // Experts by load, largest first; equal loads by index (the order only affects scheduling).
@@ -319,8 +327,8 @@ public final class MoE {
                 return;
             }
             float[] dj = rows != null ? rows.dy : Buffers.ensure(dye[j], m * h);
-            float[] out = ye[j];
-            int r0 = base[j];
+            float[] out = outputs(j);
+            int r0 = firstRow(j);
             for (int r = r0; r < r0 + m; r++) {
                 int a = rowAssign[start[j] + r - r0];
                 int yt = a / k * h;
@@ -351,8 +359,8 @@ public final class MoE {
                 java.util.Arrays.fill(dx, xt, xt + h, 0f);
                 for (int c = 0; c < k; c++) {
                     int a = t * k + c;
-                    float[] g = dxe[top[a]];
-                    int o = (base[top[a]] + slot[a]) * h;
+                    float[] g = inputGradients(top[a]);
+                    int o = (firstRow(top[a]) + slot[a]) * h;
                     for (int d = 0; d < h; d++) {
                         dx[xt + d] += g[o + d];
                     }
