@@ -16,15 +16,15 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  *
  * <p>Products that are not tiny run a packed, cache-blocked (GotoBLAS-style) algorithm: A is packed K-major
- * into panels of {@value #MR} rows, B into panels of {@code NR = 2·VL} columns, in per-thread buffers, and a
- * register-blocked micro-kernel ({@value #MR} × NR accumulators, 8 × 32 with AVX-512) runs over them. Where
+ * into panels of {@value #MR} rows, B into panels of {@code NRW = 3·VL} columns, in per-thread buffers, and a
+ * register-blocked micro-kernel ({@value #MR} × NRW accumulators, 8 × 48 with AVX-512) runs over them. Where
  * packing an operand would cost about as much as the product (one column panel; a few rows), the kernel reads
- * it in place instead. Each element of C is one FMA chain over p = 0..K-1 in order, starting from the old C
- * (with {@code accumulate}) or from zero; K-blocking only stores and reloads the running value, so the result
- * depends neither on the blocking, nor on packing, nor on the tile an element falls in, nor on the thread
- * count. Work is split over whole panels of C only. Tiny products take a simple unpacked path, chosen by shape
- * alone (never by thread count); for {@code nn} and {@code tn} it computes the very same FMA chains, for
- * {@code nt} vector dot products (another rounding, fixed by K).
+ * it in place instead, with {@code NR = 2·VL}-column tiles. Each element of C is one FMA chain over p = 0..K-1
+ * in order, starting from the old C (with {@code accumulate}) or from zero; K-blocking only stores and reloads
+ * the running value, so the result depends neither on the blocking, nor on packing, nor on the tile an element
+ * falls in, nor on the thread count. Work is split over whole panels of C only. Tiny products take a simple
+ * unpacked path, chosen by shape alone (never by thread count); for {@code nn} and {@code tn} it computes the
+ * very same FMA chains, for {@code nt} vector dot products (another rounding, fixed by K).
  *
  * <p>Vector-API rules followed here (see INFRA.md, "Speed traps"): vector values never cross a method
  * boundary in hot code; only one species is used; no vector method is called on a loop-carried vector
@@ -40,12 +40,20 @@ public final class CpuGemm {
     static final int MR = 8;
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * VL;
+    /**
+     * Columns of the wide micro-tile (three vectors, 8 × 48 with AVX-512), run where both A and B are packed: 24 FMAs
+     * per 3 loads and 8 broadcasts, where the 8 × 2VL tile issues 16 per 2 and 8. C2 emits no broadcast-FMAs, so
+     * fewer instructions per FMA is what counts on a core whose front end is shared (11% faster in cache).
+     */
+    static final int NRW = 3 * VL;
     /** K-block: one B micro-panel (KC × NR) stays in L1 while a block of A streams from L2. */
     static final int KC = 256;
+    /** K-block of the wide tile: its B micro-panel (KC_WIDE × NRW: 24 KB with AVX-512) stays in half of L1. */
+    static final int KC_WIDE = 128;
     /** Rows of A packed at once (a multiple of MR): MC × KC floats sit in L2. */
     static final int MC = 128;
-    /** Columns of B packed at once (a multiple of NR): KC × NC floats. */
-    static final int NC = 1024;
+    /** Columns of B packed at once (a multiple of NR and of NRW): KC × NC floats. */
+    static final int NC = 960;
     /** Below this many flops (2·M·N·K) a product runs on the calling thread only. */
     static final long PAR_MIN_FLOPS = 1L << 22;
     /** Below this many multiply-adds (M·N·K) the unpacked path is used. */
@@ -77,7 +85,7 @@ public final class CpuGemm {
     static final class Workspace {
         final float[] a = new float[MC * KC];
         final float[] b = new float[NC * KC];
-        final float[] tile = new float[MR * NR];
+        final float[] tile = new float[MR * NRW];
         /** All K-blocks of B's column block, packed (grown on first use; see C_IN_CACHE_MAX_FLOATS). */
         float[] bFull = new float[0];
         /** The last, partial panel of an operand read in place. */
@@ -181,37 +189,40 @@ public final class CpuGemm {
         // Packing B (K×N, row-major in nn/tn) costs more than a product with a few rows: then B is read in place.
         boolean directB = kind != NT && m1 - m0 <= DIRECT_B_MAX_M;
         boolean wholeB = !directB && k > KC && (long) (m1 - m0) * (n1 - n0) > C_IN_CACHE_MAX_FLOATS
-                && (long) k * (Math.min(NC, n1 - n0) + NR) <= FULL_B_MAX_FLOATS;
+                && (long) k * (Math.min(NC, n1 - n0) + NRW) <= FULL_B_MAX_FLOATS;
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
+            // Packed B panels are wide (NRW) where A is packed too (the wide kernel needs both); else NR.
+            int w = directA(kind, nc) ? NR : NRW;
+            int kb = w == NRW ? KC_WIDE : KC;
             if (wholeB) {
                 // B's column block packed once, K-block after K-block (each kc × the panels' padded width); then C
                 // row block by row block, each through all of K (the same FMA chains in the same order of p: only
                 // the loop order differs).
-                int width = (nc + NR - 1) / NR * NR;
+                int width = (nc + w - 1) / w * w;
                 if (ws.bFull.length < k * width) {
                     ws.bFull = new float[k * width];
                 }
-                for (int pc = 0; pc < k; pc += KC) {
-                    packB(kind, b, bOff, ldb, jc, nc, pc, Math.min(KC, k - pc), ws.bFull, pc * width);
+                for (int pc = 0; pc < k; pc += kb) {
+                    packB(kind, b, bOff, ldb, jc, nc, pc, Math.min(kb, k - pc), ws.bFull, pc * width, w);
                 }
                 for (int ic = m0; ic < m1; ic += MC) {
-                    for (int pc = 0; pc < k; pc += KC) {
-                        Operand bOp = ws.bPacked.set(ws.bFull, pc * width, Math.min(KC, k - pc), NR, false);
-                        rowBlock(kind, ic, Math.min(MC, m1 - ic), jc, nc, pc, Math.min(KC, k - pc),
+                    for (int pc = 0; pc < k; pc += kb) {
+                        Operand bOp = ws.bPacked.set(ws.bFull, pc * width, Math.min(kb, k - pc), w, false);
+                        rowBlock(kind, ic, Math.min(MC, m1 - ic), jc, nc, pc, Math.min(kb, k - pc),
                                 a, aOff, lda, bOp, c, cOff, ldc, accumulate || pc > 0, ws);
                     }
                 }
                 continue;
             }
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kb) {
+                int kc = Math.min(kb, k - pc);
                 Operand bOp;
                 if (directB) {
                     bOp = ws.bIn.set(b, bOff + pc * ldb + jc, 1, ldb, true);
                 } else {
-                    packB(kind, b, bOff, ldb, jc, nc, pc, kc, ws.b, 0);
-                    bOp = ws.bPacked.set(ws.b, 0, kc, NR, false);
+                    packB(kind, b, bOff, ldb, jc, nc, pc, kc, ws.b, 0, w);
+                    bOp = ws.bPacked.set(ws.b, 0, kc, w, false);
                 }
                 for (int ic = m0; ic < m1; ic += MC) {
                     // Past the first K-block the running sums are in C: the kernel continues their FMA chains.
@@ -222,24 +233,30 @@ public final class CpuGemm {
         }
     }
 
-    /** Packs B's K-block {@code pc} of column block {@code jc} into {@code bp} from {@code bpOff}. */
+    /** Packs B's K-block {@code pc} of column block {@code jc} into {@code bp} from {@code bpOff}, {@code w}-column panels. */
     private static void packB(int kind, float[] b, int bOff, int ldb, int jc, int nc, int pc, int kc,
-                              float[] bp, int bpOff) {
+                              float[] bp, int bpOff, int w) {
         if (kind == NT) {
-            packBT(b, bOff, ldb, jc, nc, pc, kc, bp, bpOff);
+            packBT(b, bOff, ldb, jc, nc, pc, kc, bp, bpOff, w);
         } else {
-            packBN(b, bOff, ldb, jc, nc, pc, kc, bp, bpOff);
+            packBN(b, bOff, ldb, jc, nc, pc, kc, bp, bpOff, w);
         }
+    }
+
+    /**
+     * Whether a block of C {@code nc} columns wide reads A in place: packing A costs about as much as a product with
+     * one column panel (attention's P·V, dV). Row-major A (nt, nn) read in place makes a slower kernel (MR row
+     * streams), so only then; A of tn (MR consecutive floats per k) reads as well as packed, so up to a few panels.
+     */
+    private static boolean directA(int kind, int nc) {
+        return kind == TN ? nc <= TN_DIRECT_MAX_N : nc <= ROWS_DIRECT_MAX_N;
     }
 
     /** C[ic:ic+mc, jc:jc+nc] (+)= A[ic:ic+mc, pc:pc+kc] · B-block {@code bOp}: A packed or read in place. */
     private static void rowBlock(int kind, int ic, int mc, int jc, int nc, int pc, int kc,
                                  float[] a, int aOff, int lda, Operand bOp, float[] c, int cOff, int ldc,
                                  boolean load, Workspace ws) {
-        // Packing A costs about as much as a product with one column panel (attention's P·V, dV): then A
-        // is read in place. Row-major A (nt, nn) read in place makes a slower kernel (MR row streams), so
-        // only then; A of tn (MR consecutive floats per k) reads as well as packed, so up to a few panels.
-        boolean directA = kind == TN ? nc <= TN_DIRECT_MAX_N : nc <= ROWS_DIRECT_MAX_N;
+        boolean directA = directA(kind, nc);
         Operand aOp;
         if (directA && kind == TN) {
             // A(i, p) = a[aOff + p·lda + i]: panels of MR consecutive columns, stepping lda per k.
@@ -263,7 +280,7 @@ public final class CpuGemm {
 
     /**
      * Where one operand of {@link #macro} lies. A: row panel {@code ir} starts at {@code arr[base + ir·panelStep]}
-     * and A(r, p) lies {@code p·step + r} further ({@code rows}: {@code r·step + p}). B: column panel {@code jr}
+     * and A(r, p) lies {@code p·step + r} further ({@code rows}: {@code r·step + p}). B: column panel {@code jr} (NR columns in place, {@code step} columns packed)
      * starts at {@code arr[base + jr·panelStep]} and B(p, j) lies {@code p·step + j} further. {@code inPlace}
      * marks the caller's matrix, whose last partial panel must not be over-read.
      */
@@ -289,8 +306,9 @@ public final class CpuGemm {
     private static void macro(int kc, int mc, int nc, Operand aOp, Operand bOp, float[] c, int cBase, int ldc,
                               boolean load, Workspace ws) {
         float[] tile = ws.tile;
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
+        int width = bOp.inPlace ? NR : bOp.step;
+        for (int jr = 0; jr < nc; jr += width) {
+            int nr = Math.min(width, nc - jr);
             float[] pb = bOp.arr;
             int bo = bOp.base + jr * bOp.panelStep;
             int bs = bOp.step;
@@ -326,7 +344,13 @@ public final class CpuGemm {
                     as = MR;
                     rows = false;
                 }
-                if (mr == MR && nr == NR && !rows && as == MR && bs == NR) {
+                if (mr == MR && nr == NRW) {
+                    kernelPP3(kc, pa, ao, pb, bo, c, co, ldc, load);
+                } else if (mr == MR && nr == NR && width == NRW) {
+                    kernelPW2(kc, pa, ao, pb, bo, c, co, ldc, load);
+                } else if (mr == MR && nr == VL && width == NRW) {
+                    kernelPW1(kc, pa, ao, pb, bo, c, co, ldc, load);
+                } else if (mr == MR && nr == NR && !rows && as == MR && bs == NR) {
                     kernelPP2(kc, pa, ao, pb, bo, c, co, ldc, load);
                 } else if (mr == MR && nr == NR && rows && bs == NR) {
                     kernelRP2(kc, pa, ao, as, pb, bo, c, co, ldc, load);
@@ -338,12 +362,16 @@ public final class CpuGemm {
                     // Partial tile: run the full kernel on a scratch tile, copy the valid part back.
                     if (load) {
                         for (int r = 0; r < mr; r++) {
-                            System.arraycopy(c, co + r * ldc, tile, r * NR, nr);
+                            System.arraycopy(c, co + r * ldc, tile, r * NRW, nr);
                         }
                     }
-                    kernel(rows, nr > VL, kc, pa, ao, as, pb, bo, bs, tile, 0, NR, load);
+                    if (nr > NR) {
+                        kernelPP3(kc, pa, ao, pb, bo, tile, 0, NRW, load);
+                    } else {
+                        kernel(rows, nr > VL, kc, pa, ao, as, pb, bo, bs, tile, 0, NRW, load);
+                    }
                     for (int r = 0; r < mr; r++) {
-                        System.arraycopy(tile, r * NR, c, co + r * ldc, nr);
+                        System.arraycopy(tile, r * NRW, c, co + r * ldc, nr);
                     }
                 }
             }
@@ -366,8 +394,8 @@ public final class CpuGemm {
         }
     }
 
-    // ---- packing: A into MR-row panels (ap[panel·MR·kc + p·MR + r]), B into NR-column panels
-    // (bp[panel·NR·kc + p·NR + j]); rows/columns past the edge are zero.
+    // ---- packing: A into MR-row panels (ap[panel·MR·kc + p·MR + r]), B into w-column panels, w = NR or NRW
+    // (bp[panel·w·kc + p·w + j]); rows/columns past the edge are zero.
 
     /** A is M×K row-major ({@code nt}, {@code nn}). */
     private static void packAN(float[] a, int aOff, int lda, int i0, int mc, int pc, int kc, float[] ap) {
@@ -389,26 +417,32 @@ public final class CpuGemm {
             int mr = Math.min(MR, mc - ir);
             int d = ir * kc;
             int s = aOff + pc * lda + i0 + ir;
+            if (mr == MR) {
+                // Eight floats per k, unrolled: a System.arraycopy call per 8 floats costs more than the copy.
+                for (int p = 0; p < kc; p++, s += lda, d += MR) {
+                    ap[d] = a[s]; ap[d + 1] = a[s + 1]; ap[d + 2] = a[s + 2]; ap[d + 3] = a[s + 3];
+                    ap[d + 4] = a[s + 4]; ap[d + 5] = a[s + 5]; ap[d + 6] = a[s + 6]; ap[d + 7] = a[s + 7];
+                }
+                continue;
+            }
             for (int p = 0; p < kc; p++, s += lda, d += MR) {
                 System.arraycopy(a, s, ap, d, mr);
-                if (mr < MR) {
-                    Arrays.fill(ap, d + mr, d + MR, 0f);
-                }
+                Arrays.fill(ap, d + mr, d + MR, 0f);
             }
         }
     }
 
     /** B is K×N row-major ({@code nn}, {@code tn}). */
     private static void packBN(float[] b, int bOff, int ldb, int j0, int nc, int pc, int kc, float[] bp,
-                               int bpOff) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
+                               int bpOff, int w) {
+        for (int jr = 0; jr < nc; jr += w) {
+            int nr = Math.min(w, nc - jr);
             int d = bpOff + jr * kc;
             int s = bOff + pc * ldb + j0 + jr;
-            for (int p = 0; p < kc; p++, s += ldb, d += NR) {
+            for (int p = 0; p < kc; p++, s += ldb, d += w) {
                 System.arraycopy(b, s, bp, d, nr);
-                if (nr < NR) {
-                    Arrays.fill(bp, d + nr, d + NR, 0f);
+                if (nr < w) {
+                    Arrays.fill(bp, d + nr, d + w, 0f);
                 }
             }
         }
@@ -416,17 +450,17 @@ public final class CpuGemm {
 
     /** B is N×K row-major ({@code nt}). */
     private static void packBT(float[] b, int bOff, int ldb, int j0, int nc, int pc, int kc, float[] bp,
-                               int bpOff) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
+                               int bpOff, int w) {
+        for (int jr = 0; jr < nc; jr += w) {
+            int nr = Math.min(w, nc - jr);
             int d = bpOff + jr * kc;
             int s = bOff + (j0 + jr) * ldb + pc;
             int j = 0;
             for (; j + 8 <= nr; j += 8) {
-                transpose8(b, s + j * ldb, ldb, kc, bp, d + j, NR);
+                transpose8(b, s + j * ldb, ldb, kc, bp, d + j, w);
             }
-            for (; j < NR; j += 8) {
-                transposeEdge(b, s + j * ldb, ldb, Math.max(0, nr - j), kc, bp, d + j, NR);
+            for (; j < w; j += 8) {
+                transposeEdge(b, s + j * ldb, ldb, Math.max(0, nr - j), kc, bp, d + j, w);
             }
         }
     }
@@ -606,6 +640,203 @@ public final class CpuGemm {
         one.mul(c61).intoArray(c, co + 6 * ldc + VL);
         one.mul(c70).intoArray(c, co + 7 * ldc);
         one.mul(c71).intoArray(c, co + 7 * ldc + VL);
+    }
+
+    /**
+     * {@link #kernelPP2} for the wide tile C[8, 3VL] ({@link #NRW}): A(r, p) = ap[ao + p·MR + r], B(p, j) =
+     * bp[bo + p·NRW + j]; one FMA chain per element, in order of p, from C ({@code load}) or zero.
+     */
+    static void kernelPP3(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, boolean load) {
+        // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
+        float[] src = load ? c : ZERO_ROW;
+        int so = load ? co : 0;
+        int sld = load ? ldc : 0;
+        FloatVector c0_0 = FloatVector.fromArray(S, src, so);
+        FloatVector c0_1 = FloatVector.fromArray(S, src, so + VL);
+        FloatVector c0_2 = FloatVector.fromArray(S, src, so + 2 * VL);
+        FloatVector c1_0 = FloatVector.fromArray(S, src, so + 1 * sld);
+        FloatVector c1_1 = FloatVector.fromArray(S, src, so + 1 * sld + VL);
+        FloatVector c1_2 = FloatVector.fromArray(S, src, so + 1 * sld + 2 * VL);
+        FloatVector c2_0 = FloatVector.fromArray(S, src, so + 2 * sld);
+        FloatVector c2_1 = FloatVector.fromArray(S, src, so + 2 * sld + VL);
+        FloatVector c2_2 = FloatVector.fromArray(S, src, so + 2 * sld + 2 * VL);
+        FloatVector c3_0 = FloatVector.fromArray(S, src, so + 3 * sld);
+        FloatVector c3_1 = FloatVector.fromArray(S, src, so + 3 * sld + VL);
+        FloatVector c3_2 = FloatVector.fromArray(S, src, so + 3 * sld + 2 * VL);
+        FloatVector c4_0 = FloatVector.fromArray(S, src, so + 4 * sld);
+        FloatVector c4_1 = FloatVector.fromArray(S, src, so + 4 * sld + VL);
+        FloatVector c4_2 = FloatVector.fromArray(S, src, so + 4 * sld + 2 * VL);
+        FloatVector c5_0 = FloatVector.fromArray(S, src, so + 5 * sld);
+        FloatVector c5_1 = FloatVector.fromArray(S, src, so + 5 * sld + VL);
+        FloatVector c5_2 = FloatVector.fromArray(S, src, so + 5 * sld + 2 * VL);
+        FloatVector c6_0 = FloatVector.fromArray(S, src, so + 6 * sld);
+        FloatVector c6_1 = FloatVector.fromArray(S, src, so + 6 * sld + VL);
+        FloatVector c6_2 = FloatVector.fromArray(S, src, so + 6 * sld + 2 * VL);
+        FloatVector c7_0 = FloatVector.fromArray(S, src, so + 7 * sld);
+        FloatVector c7_1 = FloatVector.fromArray(S, src, so + 7 * sld + VL);
+        FloatVector c7_2 = FloatVector.fromArray(S, src, so + 7 * sld + 2 * VL);
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo + p * NRW);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + p * NRW + VL);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bo + p * NRW + 2 * VL);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 0]);
+            c0_0 = x.fma(b0, c0_0); c0_1 = x.fma(b1, c0_1); c0_2 = x.fma(b2, c0_2);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 1]);
+            c1_0 = x.fma(b0, c1_0); c1_1 = x.fma(b1, c1_1); c1_2 = x.fma(b2, c1_2);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 2]);
+            c2_0 = x.fma(b0, c2_0); c2_1 = x.fma(b1, c2_1); c2_2 = x.fma(b2, c2_2);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 3]);
+            c3_0 = x.fma(b0, c3_0); c3_1 = x.fma(b1, c3_1); c3_2 = x.fma(b2, c3_2);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 4]);
+            c4_0 = x.fma(b0, c4_0); c4_1 = x.fma(b1, c4_1); c4_2 = x.fma(b2, c4_2);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 5]);
+            c5_0 = x.fma(b0, c5_0); c5_1 = x.fma(b1, c5_1); c5_2 = x.fma(b2, c5_2);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 6]);
+            c6_0 = x.fma(b0, c6_0); c6_1 = x.fma(b1, c6_1); c6_2 = x.fma(b2, c6_2);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 7]);
+            c7_0 = x.fma(b0, c7_0); c7_1 = x.fma(b1, c7_1); c7_2 = x.fma(b2, c7_2);
+        }
+        // Store through an exactly-typed receiver (see kernelP2).
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        one.mul(c0_0).intoArray(c, co);
+        one.mul(c0_1).intoArray(c, co + VL);
+        one.mul(c0_2).intoArray(c, co + 2 * VL);
+        one.mul(c1_0).intoArray(c, co + 1 * ldc);
+        one.mul(c1_1).intoArray(c, co + 1 * ldc + VL);
+        one.mul(c1_2).intoArray(c, co + 1 * ldc + 2 * VL);
+        one.mul(c2_0).intoArray(c, co + 2 * ldc);
+        one.mul(c2_1).intoArray(c, co + 2 * ldc + VL);
+        one.mul(c2_2).intoArray(c, co + 2 * ldc + 2 * VL);
+        one.mul(c3_0).intoArray(c, co + 3 * ldc);
+        one.mul(c3_1).intoArray(c, co + 3 * ldc + VL);
+        one.mul(c3_2).intoArray(c, co + 3 * ldc + 2 * VL);
+        one.mul(c4_0).intoArray(c, co + 4 * ldc);
+        one.mul(c4_1).intoArray(c, co + 4 * ldc + VL);
+        one.mul(c4_2).intoArray(c, co + 4 * ldc + 2 * VL);
+        one.mul(c5_0).intoArray(c, co + 5 * ldc);
+        one.mul(c5_1).intoArray(c, co + 5 * ldc + VL);
+        one.mul(c5_2).intoArray(c, co + 5 * ldc + 2 * VL);
+        one.mul(c6_0).intoArray(c, co + 6 * ldc);
+        one.mul(c6_1).intoArray(c, co + 6 * ldc + VL);
+        one.mul(c6_2).intoArray(c, co + 6 * ldc + 2 * VL);
+        one.mul(c7_0).intoArray(c, co + 7 * ldc);
+        one.mul(c7_1).intoArray(c, co + 7 * ldc + VL);
+        one.mul(c7_2).intoArray(c, co + 7 * ldc + 2 * VL);
+    }
+
+    /**
+     * {@link #kernelPP2} on the first two vectors of a wide B panel (B(p, j) = bp[bo + p·NRW + j]): the last
+     * columns of C where they are 2VL wide.
+     */
+    static void kernelPW2(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, boolean load) {
+        // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
+        float[] src = load ? c : ZERO_ROW;
+        int so = load ? co : 0;
+        int sld = load ? ldc : 0;
+        FloatVector c0_0 = FloatVector.fromArray(S, src, so);
+        FloatVector c0_1 = FloatVector.fromArray(S, src, so + VL);
+        FloatVector c1_0 = FloatVector.fromArray(S, src, so + 1 * sld);
+        FloatVector c1_1 = FloatVector.fromArray(S, src, so + 1 * sld + VL);
+        FloatVector c2_0 = FloatVector.fromArray(S, src, so + 2 * sld);
+        FloatVector c2_1 = FloatVector.fromArray(S, src, so + 2 * sld + VL);
+        FloatVector c3_0 = FloatVector.fromArray(S, src, so + 3 * sld);
+        FloatVector c3_1 = FloatVector.fromArray(S, src, so + 3 * sld + VL);
+        FloatVector c4_0 = FloatVector.fromArray(S, src, so + 4 * sld);
+        FloatVector c4_1 = FloatVector.fromArray(S, src, so + 4 * sld + VL);
+        FloatVector c5_0 = FloatVector.fromArray(S, src, so + 5 * sld);
+        FloatVector c5_1 = FloatVector.fromArray(S, src, so + 5 * sld + VL);
+        FloatVector c6_0 = FloatVector.fromArray(S, src, so + 6 * sld);
+        FloatVector c6_1 = FloatVector.fromArray(S, src, so + 6 * sld + VL);
+        FloatVector c7_0 = FloatVector.fromArray(S, src, so + 7 * sld);
+        FloatVector c7_1 = FloatVector.fromArray(S, src, so + 7 * sld + VL);
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo + p * NRW);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + p * NRW + VL);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 0]);
+            c0_0 = x.fma(b0, c0_0); c0_1 = x.fma(b1, c0_1);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 1]);
+            c1_0 = x.fma(b0, c1_0); c1_1 = x.fma(b1, c1_1);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 2]);
+            c2_0 = x.fma(b0, c2_0); c2_1 = x.fma(b1, c2_1);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 3]);
+            c3_0 = x.fma(b0, c3_0); c3_1 = x.fma(b1, c3_1);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 4]);
+            c4_0 = x.fma(b0, c4_0); c4_1 = x.fma(b1, c4_1);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 5]);
+            c5_0 = x.fma(b0, c5_0); c5_1 = x.fma(b1, c5_1);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 6]);
+            c6_0 = x.fma(b0, c6_0); c6_1 = x.fma(b1, c6_1);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 7]);
+            c7_0 = x.fma(b0, c7_0); c7_1 = x.fma(b1, c7_1);
+        }
+        // Store through an exactly-typed receiver (see kernelP2).
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        one.mul(c0_0).intoArray(c, co);
+        one.mul(c0_1).intoArray(c, co + VL);
+        one.mul(c1_0).intoArray(c, co + 1 * ldc);
+        one.mul(c1_1).intoArray(c, co + 1 * ldc + VL);
+        one.mul(c2_0).intoArray(c, co + 2 * ldc);
+        one.mul(c2_1).intoArray(c, co + 2 * ldc + VL);
+        one.mul(c3_0).intoArray(c, co + 3 * ldc);
+        one.mul(c3_1).intoArray(c, co + 3 * ldc + VL);
+        one.mul(c4_0).intoArray(c, co + 4 * ldc);
+        one.mul(c4_1).intoArray(c, co + 4 * ldc + VL);
+        one.mul(c5_0).intoArray(c, co + 5 * ldc);
+        one.mul(c5_1).intoArray(c, co + 5 * ldc + VL);
+        one.mul(c6_0).intoArray(c, co + 6 * ldc);
+        one.mul(c6_1).intoArray(c, co + 6 * ldc + VL);
+        one.mul(c7_0).intoArray(c, co + 7 * ldc);
+        one.mul(c7_1).intoArray(c, co + 7 * ldc + VL);
+    }
+
+    /**
+     * {@link #kernelPW2} for C[8, VL].
+     */
+    static void kernelPW1(int kc, float[] ap, int ao, float[] bp, int bo, float[] c, int co, int ldc, boolean load) {
+        // Without 'load' the accumulators start from a zero row (no vector phi before the hot loop).
+        float[] src = load ? c : ZERO_ROW;
+        int so = load ? co : 0;
+        int sld = load ? ldc : 0;
+        FloatVector c0_0 = FloatVector.fromArray(S, src, so);
+        FloatVector c1_0 = FloatVector.fromArray(S, src, so + 1 * sld);
+        FloatVector c2_0 = FloatVector.fromArray(S, src, so + 2 * sld);
+        FloatVector c3_0 = FloatVector.fromArray(S, src, so + 3 * sld);
+        FloatVector c4_0 = FloatVector.fromArray(S, src, so + 4 * sld);
+        FloatVector c5_0 = FloatVector.fromArray(S, src, so + 5 * sld);
+        FloatVector c6_0 = FloatVector.fromArray(S, src, so + 6 * sld);
+        FloatVector c7_0 = FloatVector.fromArray(S, src, so + 7 * sld);
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo + p * NRW);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 0]);
+            c0_0 = x.fma(b0, c0_0);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 1]);
+            c1_0 = x.fma(b0, c1_0);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 2]);
+            c2_0 = x.fma(b0, c2_0);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 3]);
+            c3_0 = x.fma(b0, c3_0);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 4]);
+            c4_0 = x.fma(b0, c4_0);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 5]);
+            c5_0 = x.fma(b0, c5_0);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 6]);
+            c6_0 = x.fma(b0, c6_0);
+            x = FloatVector.broadcast(S, ap[ao + p * MR + 7]);
+            c7_0 = x.fma(b0, c7_0);
+        }
+        // Store through an exactly-typed receiver (see kernelP2).
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        one.mul(c0_0).intoArray(c, co);
+        one.mul(c1_0).intoArray(c, co + 1 * ldc);
+        one.mul(c2_0).intoArray(c, co + 2 * ldc);
+        one.mul(c3_0).intoArray(c, co + 3 * ldc);
+        one.mul(c4_0).intoArray(c, co + 4 * ldc);
+        one.mul(c5_0).intoArray(c, co + 5 * ldc);
+        one.mul(c6_0).intoArray(c, co + 6 * ldc);
+        one.mul(c7_0).intoArray(c, co + 7 * ldc);
     }
 
     /**

@@ -249,9 +249,11 @@ class CpuGemmTest {
     void elementsAreInOrderFmaChains() {
         Random rnd = new Random(5);
         // 1100×520×300: a C too large to stay in cache between K-blocks (also per thread of two), so B is packed
-        // whole and each row block of C runs through all of K (CpuGemm.C_IN_CACHE_MAX_FLOATS).
+        // whole and each row block of C runs through all of K (CpuGemm.C_IN_CACHE_MAX_FLOATS). N of 64, 80, 129 and
+        // 520 end the wide (3VL) panels with one vector, two vectors, a partial vector and a partial wide tile.
         int[][] shapes = {{3, 5, 7}, {2, 40, 9}, {1, 300, 70}, {1, 70, 9}, {20, 70, 300}, {65, 129, 300},
-            {129, 17, 600}, {300, 65, 17}, {300, 3, 70}, {40, 200, 300}, {1100, 520, 300}};
+            {129, 17, 600}, {300, 65, 17}, {300, 3, 70}, {40, 200, 300}, {70, 64, 300}, {70, 80, 300},
+            {1100, 520, 300}};
         for (Kind kind : Kind.values()) {
             for (int[] s : shapes) {
                 if (kind == Kind.NT && CpuGemm.ntUsesDotProducts(s[0], s[1], s[2])) {
