@@ -85,6 +85,8 @@ public final class JavaFp8Gemm {
         final float[] sa = new float[CH * MC];
         final float[] sb = new float[CH * NC];
         final float[] tile = new float[MR * NR];
+        /** One chunk's partial sums of a tile, between a kernel and {@link #promote}. */
+        final float[] part = new float[MR * NR];
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -360,12 +362,11 @@ public final class JavaFp8Gemm {
                     int cco = full ? co : 0;
                     int ccld = full ? ldc : NR;
                     if (aRows) {
-                        kernel(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, cc, cco, ccld,
-                                p0 > 0);
+                        kernel(kc, ws.a, ao, ws.b, bo, ws.part);
                     } else {
-                        kernelP(kc, ws.a, ao, ws.b, bo, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, cc, cco, ccld,
-                                p0 > 0);
+                        kernelP(kc, ws.a, ao, ws.b, bo, ws.part);
                     }
+                    promote(ws.part, ws.sa, ch * MC + ir, ws.sb, ch * NC + jr, cc, cco, ccld, p0 > 0);
                 }
                 if (!full) {
                     for (int r = 0; r < mr; r++) {
@@ -378,10 +379,10 @@ public final class JavaFp8Gemm {
 
     /**
      * One chunk on an 8 × 2VL tile: partial(r, j) = FMA chain over p &lt; kc of A(r, p)·B(p, j) from zero, with
-     * A(r, p) = ap[ao + r·KC + p] and B(p, j) = bp[bo + p·NR + j]; then c(r, j) += (sa[r] · sb[j]) · partial.
+     * A(r, p) = ap[ao + r·KC + p] and B(p, j) = bp[bo + p·NR + j], into part[r·NR + j] ({@link #promote} then adds
+     * (sa[r] · sb[j]) · partial to C).
      */
-    static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] sa, int sao, float[] sb, int sbo,
-                       float[] c, int co, int ldc, boolean load) {
+    static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, float[] part) {
         FloatVector c00 = FloatVector.fromArray(S, ZERO_ROW, 0);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -421,54 +422,31 @@ public final class JavaFp8Gemm {
             ao++;
             bo += NR;
         }
-        // Promotion: c + (sa·sb)·partial, the scale product as exactly-typed receiver (see CpuGemm.kernelP2).
-        FloatVector sb0 = FloatVector.fromArray(S, sb, sbo);
-        FloatVector sb1 = FloatVector.fromArray(S, sb, sbo + VL);
-        FloatVector s;
-        // The first chunk adds to zero (as the reference does) without reading the cold C.
-        float[] src = load ? c : ZERO_ROW;
-        int so = load ? co : 0;
-        int sld = load ? ldc : 0;
-        s = FloatVector.broadcast(S, sa[sao + 0]);
-        FloatVector.fromArray(S, src, so + 0 * sld).add(s.mul(sb0).mul(c00)).intoArray(c, co + 0 * ldc);
-        FloatVector.fromArray(S, src, so + 0 * sld + VL).add(s.mul(sb1).mul(c01))
-                .intoArray(c, co + 0 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 1]);
-        FloatVector.fromArray(S, src, so + 1 * sld).add(s.mul(sb0).mul(c10)).intoArray(c, co + 1 * ldc);
-        FloatVector.fromArray(S, src, so + 1 * sld + VL).add(s.mul(sb1).mul(c11))
-                .intoArray(c, co + 1 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 2]);
-        FloatVector.fromArray(S, src, so + 2 * sld).add(s.mul(sb0).mul(c20)).intoArray(c, co + 2 * ldc);
-        FloatVector.fromArray(S, src, so + 2 * sld + VL).add(s.mul(sb1).mul(c21))
-                .intoArray(c, co + 2 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 3]);
-        FloatVector.fromArray(S, src, so + 3 * sld).add(s.mul(sb0).mul(c30)).intoArray(c, co + 3 * ldc);
-        FloatVector.fromArray(S, src, so + 3 * sld + VL).add(s.mul(sb1).mul(c31))
-                .intoArray(c, co + 3 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 4]);
-        FloatVector.fromArray(S, src, so + 4 * sld).add(s.mul(sb0).mul(c40)).intoArray(c, co + 4 * ldc);
-        FloatVector.fromArray(S, src, so + 4 * sld + VL).add(s.mul(sb1).mul(c41))
-                .intoArray(c, co + 4 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 5]);
-        FloatVector.fromArray(S, src, so + 5 * sld).add(s.mul(sb0).mul(c50)).intoArray(c, co + 5 * ldc);
-        FloatVector.fromArray(S, src, so + 5 * sld + VL).add(s.mul(sb1).mul(c51))
-                .intoArray(c, co + 5 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 6]);
-        FloatVector.fromArray(S, src, so + 6 * sld).add(s.mul(sb0).mul(c60)).intoArray(c, co + 6 * ldc);
-        FloatVector.fromArray(S, src, so + 6 * sld + VL).add(s.mul(sb1).mul(c61))
-                .intoArray(c, co + 6 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 7]);
-        FloatVector.fromArray(S, src, so + 7 * sld).add(s.mul(sb0).mul(c70)).intoArray(c, co + 7 * ldc);
-        FloatVector.fromArray(S, src, so + 7 * sld + VL).add(s.mul(sb1).mul(c71))
-                .intoArray(c, co + 7 * ldc + VL);
+        // The partial sums go out through an exactly-typed receiver (see CpuGemm.kernelP2); promote() scales them.
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        one.mul(c00).intoArray(part, 0 * NR);
+        one.mul(c01).intoArray(part, 0 * NR + VL);
+        one.mul(c10).intoArray(part, 1 * NR);
+        one.mul(c11).intoArray(part, 1 * NR + VL);
+        one.mul(c20).intoArray(part, 2 * NR);
+        one.mul(c21).intoArray(part, 2 * NR + VL);
+        one.mul(c30).intoArray(part, 3 * NR);
+        one.mul(c31).intoArray(part, 3 * NR + VL);
+        one.mul(c40).intoArray(part, 4 * NR);
+        one.mul(c41).intoArray(part, 4 * NR + VL);
+        one.mul(c50).intoArray(part, 5 * NR);
+        one.mul(c51).intoArray(part, 5 * NR + VL);
+        one.mul(c60).intoArray(part, 6 * NR);
+        one.mul(c61).intoArray(part, 6 * NR + VL);
+        one.mul(c70).intoArray(part, 7 * NR);
+        one.mul(c71).intoArray(part, 7 * NR + VL);
     }
 
     /**
-     * {@link #kernel} with A in blocks of {@link #AP} rows: the same FMA chains and promotion, with
+     * {@link #kernel} with A in blocks of {@link #AP} rows: the same FMA chains, with
      * A(r, p) = ap[ao + p·AP + r].
      */
-    static void kernelP(int kc, float[] ap, int ao, float[] bp, int bo, float[] sa, int sao, float[] sb, int sbo,
-                       float[] c, int co, int ldc, boolean load) {
+    static void kernelP(int kc, float[] ap, int ao, float[] bp, int bo, float[] part) {
         FloatVector c00 = FloatVector.fromArray(S, ZERO_ROW, 0);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -508,45 +486,47 @@ public final class JavaFp8Gemm {
             ao += AP;
             bo += NR;
         }
-        // Promotion: c + (sa·sb)·partial, the scale product as exactly-typed receiver (see CpuGemm.kernelP2).
+        // The partial sums go out through an exactly-typed receiver (see CpuGemm.kernelP2); promote() scales them.
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        one.mul(c00).intoArray(part, 0 * NR);
+        one.mul(c01).intoArray(part, 0 * NR + VL);
+        one.mul(c10).intoArray(part, 1 * NR);
+        one.mul(c11).intoArray(part, 1 * NR + VL);
+        one.mul(c20).intoArray(part, 2 * NR);
+        one.mul(c21).intoArray(part, 2 * NR + VL);
+        one.mul(c30).intoArray(part, 3 * NR);
+        one.mul(c31).intoArray(part, 3 * NR + VL);
+        one.mul(c40).intoArray(part, 4 * NR);
+        one.mul(c41).intoArray(part, 4 * NR + VL);
+        one.mul(c50).intoArray(part, 5 * NR);
+        one.mul(c51).intoArray(part, 5 * NR + VL);
+        one.mul(c60).intoArray(part, 6 * NR);
+        one.mul(c61).intoArray(part, 6 * NR + VL);
+        one.mul(c70).intoArray(part, 7 * NR);
+        one.mul(c71).intoArray(part, 7 * NR + VL);
+    }
+
+    /**
+     * Promotion of one chunk: c(r, j) = c(r, j) + (sa[r]·sb[j])·part(r, j) over the 8 × 2VL tile (from zero instead of
+     * c when not {@code load}: the first chunk adds to zero, as the reference does, without reading the cold C). Kept
+     * out of the kernels: with it inlined there, C2 left 12 of the 16 stores as calls to the Vector API's Java fallback
+     * in some JVMs (LogCompilation: 4 of 16 {@code _VectorStoreOp} intrinsics when FP32 GEMMs had run first), and the
+     * FP8 GEMMs ran at half speed.
+     */
+    static void promote(float[] part, float[] sa, int sao, float[] sb, int sbo, float[] c, int co, int ldc,
+                        boolean load) {
         FloatVector sb0 = FloatVector.fromArray(S, sb, sbo);
         FloatVector sb1 = FloatVector.fromArray(S, sb, sbo + VL);
-        FloatVector s;
-        // The first chunk adds to zero (as the reference does) without reading the cold C.
         float[] src = load ? c : ZERO_ROW;
         int so = load ? co : 0;
         int sld = load ? ldc : 0;
-        s = FloatVector.broadcast(S, sa[sao + 0]);
-        FloatVector.fromArray(S, src, so + 0 * sld).add(s.mul(sb0).mul(c00)).intoArray(c, co + 0 * ldc);
-        FloatVector.fromArray(S, src, so + 0 * sld + VL).add(s.mul(sb1).mul(c01))
-                .intoArray(c, co + 0 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 1]);
-        FloatVector.fromArray(S, src, so + 1 * sld).add(s.mul(sb0).mul(c10)).intoArray(c, co + 1 * ldc);
-        FloatVector.fromArray(S, src, so + 1 * sld + VL).add(s.mul(sb1).mul(c11))
-                .intoArray(c, co + 1 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 2]);
-        FloatVector.fromArray(S, src, so + 2 * sld).add(s.mul(sb0).mul(c20)).intoArray(c, co + 2 * ldc);
-        FloatVector.fromArray(S, src, so + 2 * sld + VL).add(s.mul(sb1).mul(c21))
-                .intoArray(c, co + 2 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 3]);
-        FloatVector.fromArray(S, src, so + 3 * sld).add(s.mul(sb0).mul(c30)).intoArray(c, co + 3 * ldc);
-        FloatVector.fromArray(S, src, so + 3 * sld + VL).add(s.mul(sb1).mul(c31))
-                .intoArray(c, co + 3 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 4]);
-        FloatVector.fromArray(S, src, so + 4 * sld).add(s.mul(sb0).mul(c40)).intoArray(c, co + 4 * ldc);
-        FloatVector.fromArray(S, src, so + 4 * sld + VL).add(s.mul(sb1).mul(c41))
-                .intoArray(c, co + 4 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 5]);
-        FloatVector.fromArray(S, src, so + 5 * sld).add(s.mul(sb0).mul(c50)).intoArray(c, co + 5 * ldc);
-        FloatVector.fromArray(S, src, so + 5 * sld + VL).add(s.mul(sb1).mul(c51))
-                .intoArray(c, co + 5 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 6]);
-        FloatVector.fromArray(S, src, so + 6 * sld).add(s.mul(sb0).mul(c60)).intoArray(c, co + 6 * ldc);
-        FloatVector.fromArray(S, src, so + 6 * sld + VL).add(s.mul(sb1).mul(c61))
-                .intoArray(c, co + 6 * ldc + VL);
-        s = FloatVector.broadcast(S, sa[sao + 7]);
-        FloatVector.fromArray(S, src, so + 7 * sld).add(s.mul(sb0).mul(c70)).intoArray(c, co + 7 * ldc);
-        FloatVector.fromArray(S, src, so + 7 * sld + VL).add(s.mul(sb1).mul(c71))
-                .intoArray(c, co + 7 * ldc + VL);
+        for (int r = 0; r < MR; r++) {
+            FloatVector s = FloatVector.broadcast(S, sa[sao + r]);
+            FloatVector.fromArray(S, src, so + r * sld).add(s.mul(sb0).mul(FloatVector.fromArray(S, part, r * NR)))
+                    .intoArray(c, co + r * ldc);
+            FloatVector.fromArray(S, src, so + r * sld + VL)
+                    .add(s.mul(sb1).mul(FloatVector.fromArray(S, part, r * NR + VL)))
+                    .intoArray(c, co + r * ldc + VL);
+        }
     }
 }
