@@ -43,7 +43,7 @@ public final class CpuGemm {
     /**
      * Columns of the wide micro-tile (three vectors, 8 × 48 with AVX-512), run where both A and B are packed: 24 FMAs
      * per 3 loads and 8 broadcasts, where the 8 × 2VL tile issues 16 per 2 and 8. C2 emits no broadcast-FMAs, so
-     * fewer instructions per FMA is what counts on a core whose front end is shared (11% faster in cache).
+     * fewer instructions per FMA is what counts on a core whose front end is shared (12% faster in cache then).
      */
     static final int NRW = 3 * VL;
     /** K-block: one B micro-panel (KC × NR) stays in L1 while a block of A streams from L2. */
@@ -233,7 +233,7 @@ public final class CpuGemm {
         }
     }
 
-    /** Packs B's K-block {@code pc} of column block {@code jc} into {@code bp} from {@code bpOff}, {@code w}-column panels. */
+    /** Packs K-block {@code pc} of B's column block {@code jc} into w-column panels of {@code bp} at {@code bpOff}. */
     private static void packB(int kind, float[] b, int bOff, int ldb, int jc, int nc, int pc, int kc,
                               float[] bp, int bpOff, int w) {
         if (kind == NT) {
@@ -280,7 +280,8 @@ public final class CpuGemm {
 
     /**
      * Where one operand of {@link #macro} lies. A: row panel {@code ir} starts at {@code arr[base + ir·panelStep]}
-     * and A(r, p) lies {@code p·step + r} further ({@code rows}: {@code r·step + p}). B: column panel {@code jr} (NR columns in place, {@code step} columns packed)
+     * and A(r, p) lies {@code p·step + r} further ({@code rows}: {@code r·step + p}). B: column panel {@code jr}
+     * (NR columns wide in place, {@code step} columns packed)
      * starts at {@code arr[base + jr·panelStep]} and B(p, j) lies {@code p·step + j} further. {@code inPlace}
      * marks the caller's matrix, whose last partial panel must not be over-read.
      */

@@ -507,11 +507,11 @@ public final class JavaFp8Gemm {
     }
 
     /**
-     * Promotion of one chunk: c(r, j) = c(r, j) + (sa[r]·sb[j])·part(r, j) over the 8 × 2VL tile (from zero instead of
-     * c when not {@code load}: the first chunk adds to zero, as the reference does, without reading the cold C). Kept
-     * out of the kernels: with it inlined there, C2 left 12 of the 16 stores as calls to the Vector API's Java fallback
-     * in some JVMs (LogCompilation: 4 of 16 {@code _VectorStoreOp} intrinsics when FP32 GEMMs had run first), and the
-     * FP8 GEMMs ran at half speed.
+     * Promotion of one chunk: c(r, j) = c(r, j) + (sa[r]·sb[j])·part(r, j) over the 8 × 2VL tile (from zero instead
+     * of c when not {@code load}: the first chunk adds to zero, as the reference does, without reading the cold C).
+     * Kept out of the kernels: with it inlined there, in a JVM where FP32 GEMMs had run first, C2 compiled 4 of the
+     * kernel's 16 vector stores as intrinsics and the rest as calls to the Vector API's Java fallback (FP8 GEMMs at
+     * half speed); with it here, 11–12 of 16 in the same JVM (docs/benchmarks.md, "GEMMs against OpenBLAS").
      */
     static void promote(float[] part, float[] sa, int sao, float[] sb, int sbo, float[] c, int co, int ldc,
                         boolean load) {
