@@ -74,6 +74,11 @@ public final class CpuGemm {
     /** The most floats of B packed whole for {@link #C_IN_CACHE_MAX_FLOATS} (16 MB per thread). */
     static final long FULL_B_MAX_FLOATS = 1L << 22;
 
+    /**
+     * Calls of each micro-kernel when the class loads ({@link #compileKernelsEarly}): enough invocations and loop
+     * back-edges (8 per call) for C2's compile thresholds.
+     */
+    static final int EARLY_CALLS = 5000;
     /** A zero source row for starting accumulators without a vector phi. */
     private static final float[] ZERO_ROW = new float[4 * VL];
 
@@ -100,6 +105,39 @@ public final class CpuGemm {
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     private CpuGemm() {
+    }
+
+    static {
+        compileKernelsEarly();
+    }
+
+    /**
+     * Runs every micro-kernel {@value #EARLY_CALLS} times on small scratch arrays when the class loads, so that C2
+     * compiles them all early in the JVM's life (about 1 s, once per JVM). Compiled later — after other Vector-API code
+     * has run, or after the first training steps — C2 left some of a kernel's vector stores as calls to the Vector
+     * API's Java fallback in about half of fresh JVMs ({@code -XX:+LogCompilation}: 13 of 16 store intrinsics in
+     * {@code kernelP2} and {@code kernelRP2}), which boxed 10–19 MB of vectors per training step; with this, 4 of 4
+     * JVMs allocated nothing in the step (docs/benchmarks.md, "Allocation and heap"). Both values of {@code load} are
+     * exercised so that the compiled code has no untaken branch to deoptimize on.
+     */
+    private static void compileKernelsEarly() {
+        int kc = 8;
+        float[] a = new float[MR * kc];
+        float[] b = new float[NRW * kc];
+        float[] c = new float[MR * NRW];
+        for (int i = 0; i < EARLY_CALLS / 2; i++) {
+            for (boolean load : new boolean[] {false, true}) {
+                kernelPP3(kc, a, 0, b, 0, c, 0, NRW, load);
+                kernelPW2(kc, a, 0, b, 0, c, 0, NRW, load);
+                kernelPW1(kc, a, 0, b, 0, c, 0, NRW, load);
+                kernelPP2(kc, a, 0, b, 0, c, 0, NR, load);
+                kernelP2(kc, a, 0, MR, b, 0, NR, c, 0, NR, load);
+                kernelP1(kc, a, 0, MR, b, 0, NR, c, 0, NR, load);
+                kernelR2(kc, a, 0, kc, b, 0, NR, c, 0, NR, load);
+                kernelR1(kc, a, 0, kc, b, 0, NR, c, 0, NR, load);
+                kernelRP2(kc, a, 0, kc, b, 0, c, 0, NR, load);
+            }
+        }
     }
 
     /** C[M,N] = A[M,K] · B[N,K]ᵀ, plus the old C when {@code accumulate}. */
