@@ -116,7 +116,7 @@ public final class CpuGemm {
      * compiles them all early in the JVM's life (about 1 s, once per JVM). Compiled later — after other Vector-API code
      * has run, or after the first training steps — C2 left some of a kernel's vector stores as calls to the Vector
      * API's Java fallback in about half of fresh JVMs ({@code -XX:+LogCompilation}: 13 of 16 store intrinsics in
-     * {@code kernelP2} and {@code kernelRP2}), which boxed 10–19 MB of vectors per training step; with this, 4 of 4
+     * {@code kernelP2} and {@code kernelRP2}), which boxed 10–19 MB of vectors per training step; with this, 6 of 6
      * JVMs allocated nothing in the step (docs/benchmarks.md, "Allocation and heap"). Both values of {@code load} are
      * exercised so that the compiled code has no untaken branch to deoptimize on.
      */
@@ -125,8 +125,9 @@ public final class CpuGemm {
         float[] a = new float[MR * kc];
         float[] b = new float[NRW * kc];
         float[] c = new float[MR * NRW];
+        boolean[] loads = {false, true};
         for (int i = 0; i < EARLY_CALLS / 2; i++) {
-            for (boolean load : new boolean[] {false, true}) {
+            for (boolean load : loads) {
                 kernelPP3(kc, a, 0, b, 0, c, 0, NRW, load);
                 kernelPW2(kc, a, 0, b, 0, c, 0, NRW, load);
                 kernelPW1(kc, a, 0, b, 0, c, 0, NRW, load);
